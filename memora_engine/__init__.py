@@ -1,0 +1,70 @@
+"""Memora: long-term memory for LLM agents.
+
+Conversations go in; small memories with provenance (source messages) and history
+(contradiction chains) come out; hybrid search and recall bring them back.
+"""
+
+from memora_engine.errors import (
+    AgentNotFoundError,
+    BackendAuthError,
+    BackendError,
+    BackendUnavailableError,
+    ConfigurationError,
+    ConflictError,
+    InteractionNotFoundError,
+    InvalidInputError,
+    LLMError,
+    LLMResponseInvalidError,
+    LLMUnavailableError,
+    MemoraError,
+    MemoryNotFoundError,
+    NotFoundError,
+    OrganizationNotFoundError,
+    UsageError,
+    UserNotFoundError,
+)
+from memora_engine.schema import (
+    Agent,
+    ContraryMemoryToStore,
+    Interaction,
+    MemoriesAndInteraction,
+    Memory,
+    MemoryToStore,
+    MessageBlock,
+    Organization,
+    User,
+)
+from memora_engine.vector_db.base import MemorySearchScope
+
+__version__ = "0.4.0"
+
+__all__ = [
+    "Agent",
+    "AgentNotFoundError",
+    "BackendAuthError",
+    "BackendError",
+    "BackendUnavailableError",
+    "ConfigurationError",
+    "ConflictError",
+    "ContraryMemoryToStore",
+    "Interaction",
+    "InteractionNotFoundError",
+    "InvalidInputError",
+    "LLMError",
+    "LLMResponseInvalidError",
+    "LLMUnavailableError",
+    "MemoraError",
+    "MemoriesAndInteraction",
+    "Memory",
+    "MemoryNotFoundError",
+    "MemorySearchScope",
+    "MemoryToStore",
+    "MessageBlock",
+    "NotFoundError",
+    "Organization",
+    "OrganizationNotFoundError",
+    "UsageError",
+    "User",
+    "UserNotFoundError",
+    "__version__",
+]
