@@ -23,6 +23,8 @@ from memora_engine.errors import (
     UsageError,
     UserNotFoundError,
 )
+from memora_engine.memora import Memora
+from memora_engine.prompts import Prompts
 from memora_engine.schema import (
     Agent,
     ContraryMemoryToStore,
@@ -34,6 +36,7 @@ from memora_engine.schema import (
     Organization,
     User,
 )
+from memora_engine.sync_facade import SyncMemora
 from memora_engine.vector_db.base import MemorySearchScope
 
 __version__ = "0.4.0"
@@ -53,6 +56,7 @@ __all__ = [
     "LLMError",
     "LLMResponseInvalidError",
     "LLMUnavailableError",
+    "Memora",
     "MemoraError",
     "MemoriesAndInteraction",
     "Memory",
@@ -63,6 +67,8 @@ __all__ = [
     "NotFoundError",
     "Organization",
     "OrganizationNotFoundError",
+    "Prompts",
+    "SyncMemora",
     "UsageError",
     "User",
     "UserNotFoundError",

@@ -23,6 +23,7 @@ __all__ = [
     "new_short_id",
     "require_id",
     "require_memory_id",
+    "require_queries",
     "require_text",
     "utc_now",
 ]
@@ -118,3 +119,18 @@ def check_encodable(value: str, name: str) -> None:
         value.encode("utf-8")
     except UnicodeEncodeError:
         raise InvalidInputError(f"{name} is not valid Unicode (lone surrogate).") from None
+
+
+def require_queries(value: Any, *, max_queries: int, max_chars: int) -> list[str]:
+    """Validate a list of search queries: 1..max_queries non-blank strings of bounded size.
+
+    Raises:
+        InvalidInputError: not a list of strings, empty, too many, blank or too long.
+    """
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise InvalidInputError("search_queries must be a list of strings.")
+    if not value:
+        raise InvalidInputError("search_queries must hold at least one query.")
+    if len(value) > max_queries:
+        raise InvalidInputError(f"{len(value)} queries given; the limit is {max_queries}.")
+    return [require_text(q, "search query", max_chars=max_chars) for q in value]

@@ -237,7 +237,9 @@ class BaseGraphDB(ABC):
         """Delete every interaction of the user with their memories and vectors; the user stays."""
 
     # ------------------------------------------------------------------ memory
-    async def fetch_user_memories_resolved(self, org_user_mem_ids: Sequence[MemoryRef]) -> list[Memory]:
+    async def fetch_user_memories_resolved(
+        self, org_user_mem_ids: Sequence[MemoryRef]
+    ) -> list[Memory]:
         """Resolve search hits; see :meth:`fetch_user_memories_resolved_batch`."""
         return (await self.fetch_user_memories_resolved_batch([org_user_mem_ids]))[0]
 
@@ -341,5 +343,5 @@ async def _best_effort(undo: Awaitable[None]) -> None:
     """Run a compensating action; its failure must not mask the original error."""
     try:
         await undo
-    except Exception:  # noqa: BLE001 - the original error is re-raised by the caller
+    except Exception:
         return

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from enum import Enum
 from types import TracebackType
+
 from typing_extensions import Self
 
 from memora_engine.errors import InvalidInputError

@@ -1,0 +1,27 @@
+"""Memora's LLM layer: one implementation over LangChain chat models, plus provider shortcuts."""
+
+from memora_engine.llm.base import BaseBackendLLM, LLMUsage, parse_json_output
+from memora_engine.llm.chat_model import ChatModelLLM, StructuredOutputMode, to_langchain_messages
+from memora_engine.llm.providers import (
+    AzureOpenAIBackendLLM,
+    GroqBackendLLM,
+    OpenAIBackendLLM,
+    TogetherBackendLLM,
+    as_backend_llm,
+    llm_from_environment,
+)
+
+__all__ = [
+    "AzureOpenAIBackendLLM",
+    "BaseBackendLLM",
+    "ChatModelLLM",
+    "GroqBackendLLM",
+    "LLMUsage",
+    "OpenAIBackendLLM",
+    "StructuredOutputMode",
+    "TogetherBackendLLM",
+    "as_backend_llm",
+    "llm_from_environment",
+    "parse_json_output",
+    "to_langchain_messages",
+]
