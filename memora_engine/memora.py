@@ -272,7 +272,12 @@ class Memora:
         existing: Interaction | None = None
         if interaction_id is not None:
             existing = await self.graph.get_interaction(org_id, user_id, interaction_id)
-        if use_llm:
+        new_positions = _appended_positions(messages, existing)
+        memories: list[MemoryToStore] = []
+        contrary: list[ContraryMemoryToStore] = []
+        if not new_positions:
+            pass  # nothing new to learn from (unchanged, shortened or emptied conversation)
+        elif use_llm:
             for attempt in range(max_retries + 1):
                 try:
                     memories, contrary = await self._infer_memories(
@@ -290,7 +295,7 @@ class Memora:
                         raise
                     logger.warning("memora.save: invalid LLM output, retry %d", attempt + 1)
         else:
-            memories, contrary = self._raw_memories(messages, existing), []
+            memories = pipeline.raw_memories(messages, new_positions)
         write = MemoriesAndInteraction(
             interaction=messages,
             interaction_date=now,
@@ -314,14 +319,6 @@ class Memora:
             len(contrary),
         )
         return saved
-
-    @staticmethod
-    def _raw_memories(
-        messages: list[MessageIn], existing: Interaction | None
-    ) -> list[MemoryToStore]:
-        stored = [(m.role, m.content) for m in existing.messages] if existing else []
-        diff = plan_message_update(stored, [(m.role, m.content) for m in messages])
-        return pipeline.raw_memories(messages, diff.appended_positions(len(messages)))
 
     async def _infer_memories(
         self,
@@ -587,6 +584,13 @@ class Memora:
             if chosen is not None:
                 memories = pipeline.keep_chosen(memories, chosen)
         return memories, [m.memory_id for m in memories]
+
+
+def _appended_positions(messages: list[MessageIn], existing: Interaction | None) -> range:
+    """Positions of the messages this save adds (all of them for a new interaction)."""
+    stored = [(m.role, m.content) for m in existing.messages] if existing else []
+    diff = plan_message_update(stored, [(m.role, m.content) for m in messages])
+    return diff.appended_positions(len(messages))
 
 
 def _check_limit(limit: int | None) -> None:
