@@ -1,0 +1,253 @@
+"""Shared plumbing for the LangChain and LangGraph adapters (private).
+
+* :class:`MemoraBridge` runs the engine's async core from sync code (through the one portal,
+  :func:`memora_engine.sync.default_portal`) and from async code (awaiting directly, or on the
+  portal's loop when the core lives there, as it does behind a ``SyncMemora``).
+* Pure conversions between LangChain messages, Memora message dicts and memory dicts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
+from typing import Any, TypeVar
+
+from langchain_core.messages import (
+    AIMessage,
+    BaseMessage,
+    ChatMessage,
+    HumanMessage,
+    SystemMessage,
+)
+from pydantic import ValidationError
+
+from memora_engine import Memora, SyncMemora
+from memora_engine.errors import (
+    AgentNotFoundError,
+    ConflictError,
+    InteractionNotFoundError,
+    InvalidInputError,
+    OrganizationNotFoundError,
+    UserNotFoundError,
+)
+from memora_engine.schema import Interaction, MemoriesAndInteraction, Memory
+from memora_engine.sync import EventLoopPortal, default_portal
+
+__all__ = [
+    "VALID_ID",
+    "MemoraBridge",
+    "MemoraLike",
+    "ensure_tenant",
+    "from_memora_messages",
+    "invalid_settings",
+    "memory_to_dict",
+    "message_role",
+    "message_text",
+    "save_conversation",
+    "stored_interaction",
+    "to_memora_messages",
+]
+
+T = TypeVar("T")
+
+#: The id alphabet Memora accepts (1-64 letters, digits, ``_``, ``-``), used to decide whether a
+#: framework id (thread id, key) can be used as a Memora id as is. The engine validates again.
+VALID_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+
+#: What every adapter accepts: the async core or its sync facade.
+MemoraLike = Memora | SyncMemora
+
+
+class MemoraBridge:
+    """Run coroutines of one Memora core from sync and async callers.
+
+    Given a ``SyncMemora``, the core lives on the facade's portal loop: async callers on
+    another loop hand their coroutine to that loop and await the result. Given a ``Memora``,
+    async callers await directly and sync callers use the default portal.
+    """
+
+    def __init__(self, memora: MemoraLike) -> None:
+        if isinstance(memora, SyncMemora):
+            self.core: Memora = memora.aio
+            self.portal: EventLoopPortal = memora.portal
+            self.pinned = True
+        elif isinstance(memora, Memora):
+            self.core = memora
+            self.portal = default_portal()
+            self.pinned = False
+        else:
+            raise InvalidInputError(
+                f"Expected a Memora or SyncMemora instance, got {type(memora).__name__}."
+            )
+
+    def run(self, make: Callable[[Memora], Coroutine[Any, Any, T]]) -> T:
+        """Block until ``make(core)`` finishes on the portal loop; return its result."""
+        return self.portal.run(make(self.core))
+
+    async def arun(self, make: Callable[[Memora], Coroutine[Any, Any, T]]) -> T:
+        """Await ``make(core)`` on the loop the core belongs to."""
+        coro = make(self.core)
+        if self.pinned and not self.portal.in_portal_thread():
+            future = asyncio.run_coroutine_threadsafe(coro, self.portal.loop)
+            return await asyncio.wrap_future(future)
+        return await coro
+
+
+@contextlib.contextmanager
+def invalid_settings(what: str) -> Iterator[None]:
+    """Turn pydantic validation errors of an adapter's settings into ``InvalidInputError``."""
+    try:
+        yield
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or what}: {err['msg']}" for err in exc.errors()
+        )
+        raise InvalidInputError(f"Invalid {what} settings: {problems}") from None
+
+
+async def ensure_tenant(
+    core: Memora, org_id: str, user_id: str, agent_id: str | None = None
+) -> None:
+    """Create the organization, user and agent when missing (ids double as names)."""
+    graph = core.graph
+    await _get_or_create(
+        graph.get_organization(org_id),
+        lambda: graph.create_organization(org_id, org_id=org_id),
+        OrganizationNotFoundError,
+    )
+    await _get_or_create(
+        graph.get_user(org_id, user_id),
+        lambda: graph.create_user(org_id, user_id, user_id=user_id),
+        UserNotFoundError,
+    )
+    if agent_id is not None:
+        await _get_or_create(
+            graph.get_agent(org_id, agent_id),
+            lambda: graph.create_agent(org_id, agent_id, agent_id=agent_id),
+            AgentNotFoundError,
+        )
+
+
+async def _get_or_create(
+    lookup: Awaitable[Any], create: Callable[[], Awaitable[Any]], missing: type[Exception]
+) -> None:
+    try:
+        await lookup
+        return
+    except missing:
+        pass
+    try:
+        await create()
+    except ConflictError:  # created concurrently: fine
+        return
+
+
+async def stored_interaction(
+    core: Memora, org_id: str, user_id: str, interaction_id: str | None, *, messages: bool = True
+) -> Interaction | None:
+    """The stored interaction (without memories), or ``None`` if there is none yet."""
+    if interaction_id is None:
+        return None
+    try:
+        return await core.graph.get_interaction(
+            org_id, user_id, interaction_id, with_messages=messages, with_memories=False
+        )
+    except InteractionNotFoundError:
+        return None
+
+
+async def save_conversation(
+    core: Memora,
+    org_id: str,
+    user_id: str,
+    agent_id: str,
+    conversation: Sequence[dict[str, str]],
+    interaction_id: str | None,
+    *,
+    infer: bool | None,
+    exists: bool | None = None,
+) -> str:
+    """Save the full ``conversation`` as ``interaction_id`` (created with that id if missing).
+
+    ``exists`` skips the lookup when the caller already knows. Returns the interaction id.
+    """
+    if interaction_id is not None:
+        if exists is None:
+            exists = (
+                await stored_interaction(core, org_id, user_id, interaction_id, messages=False)
+                is not None
+            )
+        if not exists:
+            with contextlib.suppress(ConflictError):  # created concurrently: update below
+                await core.graph.save_interaction_with_memories(
+                    org_id,
+                    agent_id,
+                    user_id,
+                    MemoriesAndInteraction(interaction=[]),
+                    interaction_id=interaction_id,
+                )
+    saved_id, _ = await core.save_or_update_interaction_and_memories(
+        org_id, user_id, agent_id, conversation, interaction_id=interaction_id, infer=infer
+    )
+    return saved_id
+
+
+# ---------------------------------------------------------------------- pure conversions
+_ROLE_BY_TYPE = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
+
+
+def message_role(message: BaseMessage) -> str:
+    """The Memora role of a LangChain message (``user``, ``assistant``, ``system``, ...)."""
+    if isinstance(message, ChatMessage):
+        return message.role
+    return _ROLE_BY_TYPE.get(message.type, message.type)
+
+
+def message_text(message: BaseMessage) -> str:
+    """The plain text of a message (text content blocks joined; other blocks dropped)."""
+    return str(message.text)
+
+
+def to_memora_messages(messages: Iterable[BaseMessage]) -> list[dict[str, str]]:
+    """LangChain messages -> ``[{"role", "content"}]`` (roles and text only)."""
+    return [{"role": message_role(m), "content": message_text(m)} for m in messages]
+
+
+def from_memora_messages(messages: Sequence[Any]) -> list[BaseMessage]:
+    """Stored message blocks (``role`` / ``content`` attributes or keys) -> LangChain messages."""
+    out: list[BaseMessage] = []
+    for block in messages:
+        role = block["role"] if isinstance(block, dict) else block.role
+        content = block["content"] if isinstance(block, dict) else block.content
+        lowered = role.lower()
+        if lowered in ("user", "human"):
+            out.append(HumanMessage(content=content))
+        elif lowered in ("assistant", "ai"):
+            out.append(AIMessage(content=content))
+        elif lowered == "system":
+            out.append(SystemMessage(content=content))
+        else:
+            out.append(ChatMessage(role=role, content=content))
+    return out
+
+
+def memory_to_dict(memory: Memory, score: float | None = None) -> dict[str, Any]:
+    """A JSON-ready view of a memory: text, ids, ``obtained_at`` (ISO), sources, score."""
+    data: dict[str, Any] = {
+        "memory_id": memory.memory_id,
+        "memory": memory.memory,
+        "obtained_at": memory.obtained_at.isoformat(),
+        "org_id": memory.org_id,
+        "user_id": memory.user_id,
+        "agent_id": memory.agent_id,
+        "interaction_id": memory.interaction_id,
+        "message_sources": [
+            {"role": s.role, "content": s.content, "msg_position": s.msg_position}
+            for s in memory.message_sources
+        ],
+    }
+    if score is not None:
+        data["score"] = score
+    return data

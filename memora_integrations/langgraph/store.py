@@ -1,0 +1,483 @@
+"""``MemoraStore``: a LangGraph ``BaseStore`` whose items are Memora memories.
+
+Mapping (see the class docstring for the details):
+
+* namespace ``(org_id, user_id)`` or ``(org_id, user_id, agent_id)``; ``(org_id,)`` is accepted
+  as a search prefix (organization scope);
+* ``put`` stores the value's text as one memory (raw, no LLM) whose id is derived from the key,
+  so ``get`` / ``put`` / ``delete`` by key work; a second ``put`` of a key supersedes the memory
+  (Memora keeps the old version in its history chain). With ``infer=True`` a put is saved as an
+  interaction and memories are extracted from it;
+* ``search`` is Memora's hybrid search (``query``) or a newest-first listing (no query), with
+  ``limit`` / ``offset`` / ``filter`` (on the item values);
+* TTLs and ``index=False`` are not supported and raise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import operator
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from langgraph.store.base import (
+    BaseStore,
+    GetOp,
+    Item,
+    ListNamespacesOp,
+    Op,
+    PutOp,
+    Result,
+    SearchItem,
+    SearchOp,
+    validate_op_namespace,
+)
+
+from memora_engine import Memora, MemorySearchScope
+from memora_engine.errors import InvalidInputError, NotFoundError
+from memora_engine.schema import (
+    ContraryMemoryToStore,
+    MemoriesAndInteraction,
+    Memory,
+    MemoryToStore,
+)
+from memora_integrations.langchain._runtime import (
+    VALID_ID,
+    MemoraBridge,
+    MemoraLike,
+    ensure_tenant,
+    save_conversation,
+)
+from memora_integrations.langgraph.memory import thread_interaction_id
+
+__all__ = ["STORE_ROLE", "MemoraStore"]
+
+#: Role of the message block that records a ``put`` (its content is the key and the value).
+STORE_ROLE = "langgraph-store"
+#: Largest page the store asks the engine for (the engine's list limit).
+MAX_PAGE_LIMIT = 10_000
+_KEY_NAMESPACE = uuid.UUID("9b1c52e4-5a43-4f0e-8a53-5d7c0f2b6a11")
+_DEFAULT_TEXT_FIELDS = ("content", "memory", "text")
+_OPS: dict[str, Callable[[Any, Any], bool]] = {
+    "$eq": operator.eq,
+    "$ne": operator.ne,
+    "$gt": operator.gt,
+    "$gte": operator.ge,
+    "$lt": operator.lt,
+    "$lte": operator.le,
+}
+
+
+# ---------------------------------------------------------------------- pure helpers
+def key_memory_id(org_id: str, user_id: str, agent_id: str, key: str) -> str:
+    """The memory id a key maps to (stable: uuid5 of the namespace and the key)."""
+    return str(uuid.uuid5(_KEY_NAMESPACE, "\x1f".join((org_id, user_id, agent_id, key))))
+
+
+def value_text(value: Mapping[str, Any], fields: Sequence[str]) -> str:
+    """The text to remember from a value: the given fields (dotted paths, ``[*]`` for lists)
+    joined by newlines; with no field found, ``"key: value"`` lines for the whole value."""
+    parts: list[str] = []
+    for path in fields:
+        parts.extend(_render(v) for v in _lookup(value, path.split(".")))
+    text = "\n".join(p for p in parts if p.strip())
+    if text:
+        return text
+    return "\n".join(f"{k}: {_render(v)}" for k, v in value.items())
+
+
+def _lookup(value: Any, steps: list[str]) -> list[Any]:
+    if not steps:
+        return [value]
+    step, rest = steps[0], steps[1:]
+    name, _, index = step.partition("[")
+    if not isinstance(value, Mapping) or name not in value:
+        return []
+    found = value[name]
+    if not index:
+        return _lookup(found, rest)
+    if not isinstance(found, list):
+        return []
+    index = index.rstrip("]")
+    if index == "*":
+        return [x for item in found for x in _lookup(item, rest)]
+    try:
+        return _lookup(found[int(index)], rest)
+    except (ValueError, IndexError):
+        return []
+
+
+def _render(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+
+
+def matches_filter(value: Mapping[str, Any], filter_: Mapping[str, Any] | None) -> bool:
+    """LangGraph's filter semantics on a value: equality, or ``$eq/$ne/$gt/$gte/$lt/$lte``."""
+    for key, wanted in (filter_ or {}).items():
+        actual = value.get(key)
+        if isinstance(wanted, Mapping) and wanted and all(k in _OPS for k in wanted):
+            for op, operand in wanted.items():
+                try:
+                    if not _OPS[op](actual, operand):
+                        return False
+                except TypeError:
+                    return False
+        elif actual != wanted:
+            return False
+    return True
+
+
+def _checked_id(value: str, name: str) -> str:
+    """Namespace labels must be Memora ids; raise before anything is written."""
+    if not VALID_ID.fullmatch(value):
+        raise InvalidInputError(
+            f"{name} {value[:80]!r} is not a valid Memora id: use 1-64 letters, digits, '_' "
+            "or '-', starting with a letter or digit."
+        )
+    return value
+
+
+def _put_record(key: str, value: Mapping[str, Any]) -> str:
+    return json.dumps({"key": key, "value": dict(value)}, ensure_ascii=False, sort_keys=True)
+
+
+def _record_of(memory: Memory) -> tuple[str, dict[str, Any]] | None:
+    """``(key, value)`` when the memory was written by a store ``put``."""
+    sources = memory.message_sources
+    if len(sources) != 1 or sources[0].role != STORE_ROLE:
+        return None
+    try:
+        record = json.loads(sources[0].content)
+        return str(record["key"]), dict(record["value"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+class MemoraStore(BaseStore):
+    """A LangGraph ``BaseStore`` backed by Memora (``batch`` / ``abatch``).
+
+    Namespaces are ``(org_id, user_id)`` (the ``default_agent_id`` agent) or
+    ``(org_id, user_id, agent_id)``. Search also takes ``(org_id,)`` (every user of the org).
+    Orgs, users and agents are created on first ``put`` (ids as names) unless
+    ``create_missing=False``; reads of unknown ones return nothing.
+
+    Items written by ``put`` return their exact value and key. Memories learned elsewhere
+    (conversations, tools) appear with ``key = memory_id`` and ``value = {"content": text}``.
+    ``created_at`` is the first version's date, ``updated_at`` the newest version's.
+
+    Args:
+        memora: A ``Memora`` or ``SyncMemora``.
+        default_agent_id: Agent for two-part namespaces.
+        infer: ``False`` (default): one raw memory per put. ``True``: each put is saved as an
+            interaction (``value["messages"]`` if present, else the text as a user message)
+            and memories are extracted (an extraction model is needed); keys then name
+            interactions and ``get`` finds extracted memories by their memory id only.
+        text_fields: Value fields holding the text to remember (``put(index=[...])``
+            overrides them per item).
+        create_missing: Create orgs / users / agents on ``put``.
+
+    Examples:
+        >>> store = MemoraStore(memora)
+        >>> store.put(("acme", "jake"), "diet", {"content": "Jake is vegetarian"})
+        >>> store.get(("acme", "jake"), "diet").value
+        {'content': 'Jake is vegetarian'}
+        >>> store.search(("acme", "jake"), query="what does Jake eat?", limit=3)
+        >>> graph = builder.compile(store=store)   # nodes / tools: get_store()
+    """
+
+    supports_ttl = False
+
+    def __init__(
+        self,
+        memora: MemoraLike,
+        *,
+        default_agent_id: str = "langgraph-store",
+        infer: bool = False,
+        text_fields: Sequence[str] = _DEFAULT_TEXT_FIELDS,
+        create_missing: bool = True,
+    ) -> None:
+        self._bridge = MemoraBridge(memora)
+        self.default_agent_id = _checked_id(default_agent_id, "default_agent_id")
+        self.infer = infer
+        self.text_fields = tuple(text_fields)
+        self.create_missing = create_missing
+
+    # ------------------------------------------------------------------ batch
+    def batch(self, ops: Iterable[Op]) -> list[Result]:
+        """Run the operations in order (through Memora's sync portal)."""
+        listed = list(ops)
+        return self._bridge.run(lambda core: self._run_ops(core, listed))
+
+    async def abatch(self, ops: Iterable[Op]) -> list[Result]:
+        """Run the operations in order (natively async)."""
+        listed = list(ops)
+        return await self._bridge.arun(lambda core: self._run_ops(core, listed))
+
+    async def _run_ops(self, core: Memora, ops: list[Op]) -> list[Result]:
+        for op in ops:  # validate everything before running anything
+            validate_op_namespace(op)
+            self._check_op(op)
+        results: list[Result] = []
+        for op in ops:
+            if isinstance(op, GetOp):
+                results.append(await self._get(core, op))
+            elif isinstance(op, SearchOp):
+                results.append(await self._search(core, op))
+            elif isinstance(op, PutOp):
+                await self._put(core, op)
+                results.append(None)
+            else:
+                results.append(await self._list_namespaces(core, op))
+        return results
+
+    def _check_op(self, op: Op) -> None:
+        if isinstance(op, PutOp):
+            self._split(op.namespace)
+            if op.ttl is not None:
+                raise InvalidInputError("MemoraStore does not support TTLs; pass ttl=None.")
+            if op.index is False:
+                raise InvalidInputError(
+                    "MemoraStore indexes every memory for search; index=False is not supported."
+                )
+        elif isinstance(op, GetOp):
+            self._split(op.namespace)
+        elif isinstance(op, SearchOp):
+            if not op.namespace_prefix:
+                raise InvalidInputError(
+                    "MemoraStore searches need at least (org_id,) as namespace_prefix."
+                )
+            if len(op.namespace_prefix) > 1:
+                self._split(op.namespace_prefix)
+            if op.limit < 1 or op.offset < 0 or op.limit + op.offset > MAX_PAGE_LIMIT:
+                raise InvalidInputError(
+                    f"search needs limit >= 1, offset >= 0, limit + offset <= {MAX_PAGE_LIMIT}."
+                )
+        elif not isinstance(op, ListNamespacesOp):
+            raise InvalidInputError(f"Unknown store operation {type(op).__name__}.")
+
+    def _split(self, namespace: tuple[str, ...]) -> tuple[str, str, str]:
+        if len(namespace) not in (2, 3):
+            raise InvalidInputError(
+                f"MemoraStore namespaces are (org_id, user_id) or (org_id, user_id, agent_id); "
+                f"got {namespace!r}."
+            )
+        org_id = _checked_id(namespace[0], "org_id (namespace[0])")
+        user_id = _checked_id(namespace[1], "user_id (namespace[1])")
+        agent_id = self.default_agent_id
+        if len(namespace) == 3:
+            agent_id = _checked_id(namespace[2], "agent_id (namespace[2])")
+        return org_id, user_id, agent_id
+
+    def _namespace_of(self, memory: Memory) -> tuple[str, ...]:
+        if memory.agent_id == self.default_agent_id:
+            return (memory.org_id, memory.user_id)
+        return (memory.org_id, memory.user_id, memory.agent_id)
+
+    # ------------------------------------------------------------------ get
+    async def _head(
+        self, core: Memora, org_id: str, user_id: str, agent_id: str, key: str
+    ) -> tuple[Memory, str] | None:
+        """The newest version of the key's memory, and the id it was found by."""
+        candidates = [key_memory_id(org_id, user_id, agent_id, key)]
+        with contextlib.suppress(ValueError):
+            candidates.append(str(uuid.UUID(key)))
+        for memory_id in candidates:
+            heads = await core.graph.fetch_user_memories_resolved(
+                [{"memory_id": memory_id, "org_id": org_id, "user_id": user_id}]
+            )
+            if heads:
+                return heads[0], memory_id
+        return None
+
+    async def _get(self, core: Memora, op: GetOp) -> Item | None:
+        org_id, user_id, agent_id = self._split(op.namespace)
+        found = await self._head(core, org_id, user_id, agent_id, op.key)
+        if found is None:
+            return None
+        head, first_id = found
+        try:
+            chain = await core.graph.get_user_memory_history(org_id, user_id, first_id)
+        except NotFoundError:
+            chain = [head]
+        created = min((m.obtained_at for m in chain), default=head.obtained_at)
+        record = _record_of(head)
+        value = record[1] if record else {"content": head.memory}
+        return Item(
+            value=value,
+            key=op.key,
+            namespace=op.namespace,
+            created_at=created,
+            updated_at=head.obtained_at,
+        )
+
+    # ------------------------------------------------------------------ put / delete
+    async def _put(self, core: Memora, op: PutOp) -> None:
+        org_id, user_id, agent_id = self._split(op.namespace)
+        if op.value is None:
+            await self._delete(core, org_id, user_id, agent_id, op.key)
+            return
+        fields = op.index if isinstance(op.index, list) else self.text_fields
+        text = value_text(op.value, fields)
+        if self.create_missing:
+            await ensure_tenant(core, org_id, user_id, agent_id)
+        if self.infer:
+            await self._put_interaction(core, org_id, user_id, agent_id, op, text)
+            return
+        found = await self._head(core, org_id, user_id, agent_id, op.key)
+        record = {"role": STORE_ROLE, "content": _put_record(op.key, op.value)}
+        if found is None:
+            memory = MemoryToStore(
+                memory=text,
+                source_msg_block_pos=[0],
+                memory_id=key_memory_id(org_id, user_id, agent_id, op.key),
+            )
+            write = MemoriesAndInteraction.model_validate(
+                {"interaction": [record], "memories": [memory]}
+            )
+        else:  # a new version: Memora links old -> new and keeps the history
+            update = ContraryMemoryToStore(
+                memory=text,
+                source_msg_block_pos=[0],
+                existing_contrary_memory_id=found[0].memory_id,
+            )
+            write = MemoriesAndInteraction.model_validate(
+                {"interaction": [record], "contrary_memories": [update]}
+            )
+        await core.graph.save_interaction_with_memories(org_id, agent_id, user_id, write)
+
+    async def _put_interaction(
+        self, core: Memora, org_id: str, user_id: str, agent_id: str, op: PutOp, text: str
+    ) -> None:
+        assert op.value is not None
+        messages = op.value.get("messages")
+        conversation = (
+            [{"role": str(m["role"]), "content": str(m["content"])} for m in messages]
+            if isinstance(messages, list)
+            else [{"role": "user", "content": text}]
+        )
+        await save_conversation(
+            core,
+            org_id,
+            user_id,
+            agent_id,
+            conversation,
+            thread_interaction_id(op.key),
+            infer=True,
+        )
+
+    async def _delete(
+        self, core: Memora, org_id: str, user_id: str, agent_id: str, key: str
+    ) -> None:
+        found = await self._head(core, org_id, user_id, agent_id, key)
+        if found is None:
+            return
+        chain = await core.graph.get_user_memory_history(org_id, user_id, found[0].memory_id)
+        for memory in chain:
+            await core.graph.delete_user_memory(org_id, user_id, memory.memory_id)
+
+    # ------------------------------------------------------------------ search
+    def _item(self, memory: Memory, score: float | None) -> SearchItem:
+        record = _record_of(memory)
+        key, value = record if record else (memory.memory_id, {"content": memory.memory})
+        return SearchItem(
+            namespace=self._namespace_of(memory),
+            key=key,
+            value=value,
+            created_at=memory.obtained_at,
+            updated_at=memory.obtained_at,
+            score=score,
+        )
+
+    async def _search(self, core: Memora, op: SearchOp) -> list[SearchItem]:
+        prefix = op.namespace_prefix
+        org_id = _checked_id(prefix[0], "org_id (namespace[0])")
+        want = op.offset + op.limit
+        fetch = want if not op.filter else min(MAX_PAGE_LIMIT, want * 4 + 20)
+        try:
+            if op.query:
+                hits = await self._query(core, prefix, org_id, op.query, fetch)
+            else:
+                hits = [(m, None) for m in await self._listing(core, prefix, org_id, fetch)]
+        except NotFoundError:
+            return []
+        items = [self._item(m, s) for m, s in hits]
+        items = [i for i in items if matches_filter(i.value, op.filter)]
+        return items[op.offset : want]
+
+    async def _query(
+        self, core: Memora, prefix: tuple[str, ...], org_id: str, query: str, fetch: int
+    ) -> list[tuple[Memory, float | None]]:
+        if len(prefix) == 1:
+            batches = await core.search_memories_as_batch(
+                org_id, [query], memory_search_scope=MemorySearchScope.ORGANIZATION, limit=fetch
+            )
+            return [(m, None) for m in batches[0]]
+        org_id, user_id, agent_id = self._split(prefix)
+        scored = await core.search_memories_with_scores(
+            org_id,
+            user_id,
+            [query],
+            agent_id=agent_id if len(prefix) == 3 else None,
+            search_across_agents=len(prefix) == 2,
+            limit=fetch,
+        )
+        return [(m, s) for m, s in scored]
+
+    async def _listing(
+        self, core: Memora, prefix: tuple[str, ...], org_id: str, fetch: int
+    ) -> list[Memory]:
+        if len(prefix) == 1:
+            users = [u.user_id for u in await core.graph.get_all_org_users(org_id)]
+            agent_id = None
+        else:
+            _, user_id, agent = self._split(prefix)
+            users, agent_id = [user_id], (agent if len(prefix) == 3 else None)
+        out: list[Memory] = []
+        for user_id in users:
+            out.extend(await self._current_memories(core, org_id, user_id, agent_id, fetch))
+        out.sort(key=lambda m: (m.obtained_at, m.memory_id), reverse=True)
+        return out[:fetch]
+
+    async def _current_memories(
+        self, core: Memora, org_id: str, user_id: str, agent_id: str | None, fetch: int
+    ) -> list[Memory]:
+        """The user's newest-version memories (superseded versions left out), newest first."""
+        superseded = {old for old, _ in await core.graph.get_user_memory_links(org_id, user_id)}
+        limit = min(MAX_PAGE_LIMIT, fetch + len(superseded))
+        memories = await core.graph.get_all_user_memories(org_id, user_id, agent_id, 0, limit)
+        current = [m for m in memories if m.memory_id not in superseded]
+        if not current:
+            return []
+        # Listing rows carry no sources; resolve them to get sources (store records) too.
+        return await core.graph.fetch_user_memories_resolved(
+            [{"memory_id": m.memory_id, "org_id": org_id, "user_id": user_id} for m in current]
+        )
+
+    # ------------------------------------------------------------------ namespaces
+    async def _list_namespaces(self, core: Memora, op: ListNamespacesOp) -> list[tuple[str, ...]]:
+        found: set[tuple[str, ...]] = set()
+        for org in await core.graph.get_all_organizations():
+            for user in await core.graph.get_all_org_users(org.org_id):
+                memories = await core.graph.get_all_user_memories(
+                    org.org_id, user.user_id, None, 0, MAX_PAGE_LIMIT
+                )
+                found.update(self._namespace_of(m) for m in memories)
+        if op.max_depth is not None:
+            found = {ns[: op.max_depth] for ns in found}
+        kept = sorted(ns for ns in found if _matches_all(ns, op.match_conditions or ()))
+        return kept[op.offset : op.offset + op.limit]
+
+
+def _matches_all(namespace: tuple[str, ...], conditions: Iterable[Any]) -> bool:
+    for condition in conditions:
+        path = tuple(condition.path)
+        if len(path) > len(namespace):
+            return False
+        part = (
+            namespace[: len(path)] if condition.match_type == "prefix" else namespace[-len(path) :]
+        )
+        if path and not all(p == "*" or p == n for p, n in zip(path, part, strict=True)):
+            return False
+    return True

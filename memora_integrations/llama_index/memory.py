@@ -1,0 +1,318 @@
+"""``MemoraMemory``: a LlamaIndex ``BaseMemory`` whose chat history is a Memora interaction.
+
+Drop it into anything that takes ``memory=`` (``SimpleChatEngine``,
+``CondensePlusContextChatEngine``, ``FunctionAgent`` / ``AgentWorkflow``). The short-term history
+is the stored interaction itself, so a conversation survives restarts; every read also recalls
+the user's relevant long-term memories (from every conversation) into the prompt.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from llama_index.core.base.llms.types import ChatMessage, MessageRole
+from llama_index.core.bridge.pydantic import Field, PrivateAttr
+from llama_index.core.memory.memory import InsertMethod
+from llama_index.core.memory.types import BaseMemory
+from typing_extensions import Self
+
+from memora_engine.errors import InvalidInputError
+from memora_engine.schema import Memory
+from memora_engine.sync import EventLoopPortal
+from memora_integrations.llama_index._messages import (
+    DEFAULT_MEMORIES_HEADER,
+    blocks_to_messages,
+    format_memories,
+    insert_memories,
+    latest_user_text,
+    memories_outside_window,
+    message_text,
+    persistable,
+    to_stored,
+    trim_window,
+)
+from memora_integrations.llama_index._runtime import CoreRunner, MemoraLike
+from memora_integrations.llama_index._session import RecallOptions, SessionRef
+
+__all__ = ["MemoraMemory"]
+
+
+def _new_session_id() -> str:
+    return uuid.uuid4().hex
+
+
+class MemoraMemory(BaseMemory):
+    """Chat memory for LlamaIndex chat engines and agents, stored in Memora.
+
+    * **Short-term**: the conversation is the Memora interaction ``session_id`` of the user, so a
+      new process with the same ids continues it. ``get()`` shows its last ``max_messages``.
+    * **Long-term**: ``get()`` recalls the user's memories relevant to the latest user message
+      (or ``input``) and puts them, with the date each was learned, into the system message
+      (``insert_method=InsertMethod.USER``: into the latest user message instead).
+    * **Writes**: a user message is held until the reply arrives; the reply (or any non-user
+      message with text) saves the whole turn in one Memora call, which stores the messages and
+      extracts memories (raw mode without an extraction model). Tool calls and tool results are
+      run-time scratch and are not stored. ``set()`` replaces the stored conversation;
+      ``reset()`` clears its messages but keeps the memories learned from them.
+
+    The org, user and agent must exist (create them with ``memora.graph``; your own ids are
+    accepted). Sync methods run on Memora's sync portal; async ones await the core directly.
+
+    Args:
+        memora: A ``Memora`` or ``SyncMemora``.
+        org_id: The organization.
+        user_id: The user this conversation is with.
+        agent_id: The agent speaking.
+        session_id: The Memora interaction id (a new one when omitted; keep it to resume).
+
+    Examples:
+        >>> from llama_index.core.chat_engine import SimpleChatEngine
+        >>> memory = MemoraMemory.from_defaults(
+        ...     memora, org_id="acme", user_id="jake", agent_id="jarvis", session_id="chat-1")
+        >>> engine = SimpleChatEngine.from_defaults(llm=llm, memory=memory)
+        >>> engine.chat("I'm allergic to peanuts.")  # doctest: +SKIP
+    """
+
+    org_id: str = Field(description="Memora organization id.")
+    user_id: str = Field(description="Memora user id (whose memories are recalled).")
+    agent_id: str = Field(description="Memora agent id (who speaks in this conversation).")
+    session_id: str = Field(
+        default_factory=_new_session_id,
+        description="Memora interaction id holding this conversation.",
+    )
+    max_messages: int | None = Field(
+        default=40, ge=1, description="How many recent messages get() returns (None: all)."
+    )
+    recall: bool = Field(default=True, description="Whether get() adds long-term memories.")
+    max_recalled_memories: int = Field(default=8, ge=1, description="Most memories per get().")
+    insert_method: InsertMethod = Field(
+        default=InsertMethod.SYSTEM,
+        description="Where recalled memories go: the system message or the latest user message.",
+    )
+    memories_header: str = Field(
+        default=DEFAULT_MEMORIES_HEADER, description="Text heading the recalled memories."
+    )
+    search_across_agents: bool = Field(
+        default=True, description="Recall memories the user shared with any agent."
+    )
+    recall_context_messages: int = Field(
+        default=6, ge=0, description="Earlier messages given to the recall query model."
+    )
+    model_filter: bool = Field(
+        default=False, description="Let the memory-search model drop irrelevant recalls."
+    )
+    infer: bool | None = Field(
+        default=None,
+        description="False: store messages verbatim as memories; None: infer if a model is set.",
+    )
+    extract_agent_memories: bool = Field(
+        default=False, description="Also extract memories about the agent."
+    )
+
+    _runner: CoreRunner = PrivateAttr()
+    _pending: list[ChatMessage] = PrivateAttr(default_factory=list)
+    _recall_cache: tuple[tuple[str, int], list[Memory]] | None = PrivateAttr(default=None)
+
+    def __init__(
+        self, memora: MemoraLike, *, portal: EventLoopPortal | None = None, **data: Any
+    ) -> None:
+        super().__init__(**data)
+        self._runner = CoreRunner(memora, portal)
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        # A handle on stored state (like a database connection), not a value: copies share it.
+        return self
+
+    @classmethod
+    def class_name(cls) -> str:
+        """LlamaIndex component name."""
+        return "MemoraMemory"
+
+    @classmethod
+    def from_defaults(  # type: ignore[override]
+        cls,
+        memora: MemoraLike,
+        org_id: str,
+        user_id: str,
+        agent_id: str,
+        session_id: str | None = None,
+        chat_history: list[ChatMessage] | None = None,
+        **kwargs: Any,
+    ) -> MemoraMemory:
+        """Create the memory; ``chat_history`` (if given) replaces the stored conversation."""
+        if session_id is not None:
+            kwargs["session_id"] = session_id
+        memory = cls(memora, org_id=org_id, user_id=user_id, agent_id=agent_id, **kwargs)
+        if chat_history is not None:
+            memory.set(chat_history)
+        return memory
+
+    @property
+    def interaction_id(self) -> str:
+        """The Memora interaction id (same as ``session_id``)."""
+        return self.session_id
+
+    @property
+    def _ref(self) -> SessionRef:
+        return SessionRef(self.org_id, self.user_id, self.agent_id, self.session_id)
+
+    # ------------------------------------------------------------------ reads
+    async def _history(self) -> tuple[list[ChatMessage], int]:
+        """Stored messages + pending ones, and how many of them are stored."""
+        stored = blocks_to_messages(await self._ref.messages(self._runner.core))
+        return [*stored, *(m.model_copy(deep=True) for m in self._pending)], len(stored)
+
+    async def _get(self, input: str | ChatMessage | None) -> list[ChatMessage]:
+        history, stored_count = await self._history()
+        window = history[trim_window(history, self.max_messages) :]
+        if not self.recall:
+            return window
+        query = message_text(input) if isinstance(input, ChatMessage) else input
+        query = (query or "").strip() or latest_user_text(window)
+        if not query:
+            return window
+        memories = await self._recall(query, history, stored_count)
+        memories = memories_outside_window(memories, self.session_id, window)
+        text = format_memories(memories[: self.max_recalled_memories], self.memories_header)
+        into = MessageRole.SYSTEM if self.insert_method == InsertMethod.SYSTEM else MessageRole.USER
+        return insert_memories(window, text, into=into)
+
+    async def _recall(
+        self, query: str, history: list[ChatMessage], stored_count: int
+    ) -> list[Memory]:
+        # An agent reads memory several times per run; recall once per (query, stored state).
+        key = (query, stored_count)
+        if self._recall_cache is not None and self._recall_cache[0] == key:
+            return self._recall_cache[1]
+        context = persistable(history)
+        if context and context[-1]["content"].strip() == query:
+            context = context[:-1]
+        options = RecallOptions(
+            search_across_agents=self.search_across_agents,
+            context_messages=self.recall_context_messages,
+            model_filter=self.model_filter,
+        )
+        memories = await self._ref.recall(self._runner.core, query, context, options)
+        self._recall_cache = (key, memories)
+        return memories
+
+    async def _get_all(self) -> list[ChatMessage]:
+        history, _ = await self._history()
+        return history
+
+    def get(self, input: str | ChatMessage | None = None, **kwargs: Any) -> list[ChatMessage]:
+        """The recent conversation with recalled memories inserted (``input``: the query)."""
+        return self._runner.run(self._get(input))
+
+    async def aget(
+        self, input: str | ChatMessage | None = None, **kwargs: Any
+    ) -> list[ChatMessage]:
+        """Async :meth:`get`."""
+        return await self._runner.arun(self._get(input))
+
+    def get_all(self) -> list[ChatMessage]:
+        """The whole stored conversation plus messages not saved yet, without memories."""
+        return self._runner.run(self._get_all())
+
+    async def aget_all(self) -> list[ChatMessage]:
+        """Async :meth:`get_all`."""
+        return await self._runner.arun(self._get_all())
+
+    # ------------------------------------------------------------------ writes
+    async def _put_messages(self, messages: list[ChatMessage]) -> None:
+        for message in messages:
+            if not isinstance(message, ChatMessage):
+                raise InvalidInputError(
+                    f"Expected llama_index ChatMessage objects, got {type(message).__name__}."
+                )
+        self._pending.extend(messages)
+        if any(m.role != MessageRole.USER and to_stored(m) is not None for m in messages):
+            await self._flush()
+
+    async def _flush(self) -> None:
+        """Save stored + pending messages as the conversation (one Memora call)."""
+        stored = await self._ref.messages(self._runner.core)
+        turns = [{"role": b.role, "content": b.content} for b in stored]
+        turns += persistable(self._pending)
+        await self._ref.save(
+            self._runner.core,
+            turns,
+            stored=stored,
+            infer=self.infer,
+            extract_agent_memories=self.extract_agent_memories,
+        )
+        self._pending.clear()
+        self._recall_cache = None
+
+    async def _set(self, messages: list[ChatMessage]) -> None:
+        self._pending.clear()
+        self._recall_cache = None
+        turns = persistable(messages)
+        if turns:
+            await self._ref.save(
+                self._runner.core,
+                turns,
+                infer=self.infer,
+                extract_agent_memories=self.extract_agent_memories,
+            )
+        else:
+            await self._ref.clear_messages(self._runner.core)
+
+    async def _reset(self) -> None:
+        self._pending.clear()
+        self._recall_cache = None
+        await self._ref.clear_messages(self._runner.core)
+
+    def put(self, message: ChatMessage) -> None:
+        """Add a message; a reply saves the turn (see the class docs)."""
+        self._runner.run(self._put_messages([message]))
+
+    async def aput(self, message: ChatMessage) -> None:
+        """Async :meth:`put`."""
+        await self._runner.arun(self._put_messages([message]))
+
+    def put_messages(self, messages: list[ChatMessage]) -> None:
+        """Add several messages at once (at most one Memora save)."""
+        self._runner.run(self._put_messages(list(messages)))
+
+    async def aput_messages(self, messages: list[ChatMessage]) -> None:
+        """Async :meth:`put_messages`."""
+        await self._runner.arun(self._put_messages(list(messages)))
+
+    def set(self, messages: list[ChatMessage]) -> None:
+        """Replace the stored conversation with ``messages`` (memories from new ones extracted)."""
+        self._runner.run(self._set(list(messages)))
+
+    async def aset(self, messages: list[ChatMessage]) -> None:
+        """Async :meth:`set`."""
+        await self._runner.arun(self._set(list(messages)))
+
+    def reset(self) -> None:
+        """Clear the conversation's messages; long-term memories stay."""
+        self._runner.run(self._reset())
+
+    async def areset(self) -> None:
+        """Async :meth:`reset`."""
+        await self._runner.arun(self._reset())
+
+    def flush(self) -> None:
+        """Save a held user message now (normally the reply saves it)."""
+        self._runner.run(self._flush())
+
+    async def aflush(self) -> None:
+        """Async :meth:`flush`."""
+        await self._runner.arun(self._flush())
+
+    def delete(self) -> None:
+        """Delete the whole interaction and the memories it produced."""
+        self._runner.run(self._delete())
+
+    async def adelete(self) -> None:
+        """Async :meth:`delete`."""
+        await self._runner.arun(self._delete())
+
+    async def _delete(self) -> None:
+        self._pending.clear()
+        self._recall_cache = None
+        await self._ref.delete(self._runner.core)

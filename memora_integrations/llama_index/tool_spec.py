@@ -1,0 +1,205 @@
+"""``MemoraToolSpec``: memory tools for LlamaIndex agents (search, save, history, delete).
+
+``MemoraToolSpec(...).to_tool_list()`` gives four ``FunctionTool``s, each with a sync and an
+async implementation. The docstrings below are what the model reads as tool descriptions.
+Failures raise ``MemoraError`` subclasses (e.g. ``MemoryNotFoundError``); LlamaIndex agents
+report a raised error back to the model as a failed tool call.
+"""
+
+import inspect
+from collections.abc import Coroutine, Sequence
+from typing import Any, ClassVar, TypeVar
+
+from llama_index.core.tools import FunctionTool, ToolMetadata
+from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
+
+from memora_engine.schema import Memory
+from memora_engine.sync import EventLoopPortal
+from memora_integrations.llama_index._runtime import CoreRunner, MemoraLike
+
+__all__ = ["MemoraToolSpec"]
+
+T = TypeVar("T")
+
+
+def _line(memory: Memory, score: float | None = None) -> str:
+    scored = f" | relevance {score:.3f}" if score is not None else ""
+    return (
+        f"- memory_id={memory.memory_id} | learned {memory.obtained_at:%Y-%m-%d}{scored} | "
+        f"{memory.memory}"
+    )
+
+
+def _listing(title: str, lines: Sequence[str], empty: str) -> str:
+    return "\n".join([title, *lines]) if lines else empty
+
+
+class MemoraToolSpec(BaseToolSpec):
+    """Search, save, inspect and delete one user's Memora memories from a LlamaIndex agent.
+
+    Every tool is scoped to ``(org_id, user_id)``; saves are attributed to ``agent_id``.
+
+    Args:
+        memora: A ``Memora`` or ``SyncMemora``.
+        org_id: The organization.
+        user_id: The user whose memories the tools manage.
+        agent_id: The agent using the tools.
+        search_across_agents: Search memories the user shared with any agent (default) or only
+            with ``agent_id``.
+        infer: ``False`` stores saved text verbatim; ``None`` extracts with the configured model.
+
+    Examples:
+        >>> from llama_index.core.agent.workflow import FunctionAgent
+        >>> tools = MemoraToolSpec(memora, "acme", "jake", "jarvis").to_tool_list()
+        >>> agent = FunctionAgent(tools=tools, llm=llm)
+        >>> await agent.run("Remember that I moved to Lisbon.")  # doctest: +SKIP
+    """
+
+    spec_functions: ClassVar[list[SPEC_FUNCTION_TYPE]] = [  # type: ignore[misc]
+        ("search_memories", "asearch_memories"),
+        ("save_memory", "asave_memory"),
+        ("memory_history", "amemory_history"),
+        ("delete_memory", "adelete_memory"),
+    ]
+
+    def __init__(
+        self,
+        memora: MemoraLike,
+        org_id: str,
+        user_id: str,
+        agent_id: str,
+        *,
+        search_across_agents: bool = True,
+        infer: bool | None = None,
+        portal: EventLoopPortal | None = None,
+    ) -> None:
+        self._runner = CoreRunner(memora, portal)
+        self.org_id = org_id
+        self.user_id = user_id
+        self.agent_id = agent_id
+        self.search_across_agents = search_across_agents
+        self.infer = infer
+
+    def get_metadata_from_fn_name(
+        self, fn_name: str, spec_functions: list[SPEC_FUNCTION_TYPE] | None = None
+    ) -> ToolMetadata | None:
+        """Tool metadata: ``name(signature)`` plus the method's docstring, dedented; argument
+        descriptions come from its ``Args:`` section."""
+        fn = getattr(self, fn_name)
+        description = f"{fn_name}{inspect.signature(fn)}\n{inspect.cleandoc(fn.__doc__ or '')}"
+        return FunctionTool.from_defaults(fn=fn, name=fn_name, description=description).metadata
+
+    def _sync(self, coro: Coroutine[Any, Any, T]) -> T:
+        return self._runner.run(coro)
+
+    # ------------------------------------------------------------------ search
+    def search_memories(self, query: str, limit: int = 5) -> str:
+        """Search the long-term memory about the user: facts, preferences, people, plans and
+        events from earlier conversations. Use it before answering anything that may depend on
+        what the user said before. Returns one line per memory, most relevant first, with its
+        memory_id and the date it was learned.
+
+        Args:
+            query (str): What to look for, as a short phrase, e.g. "food allergies".
+            limit (int): Most memories to return (1-50).
+        """
+        return self._sync(self._search(query, limit))
+
+    async def asearch_memories(self, query: str, limit: int = 5) -> str:
+        """Async twin of search_memories."""
+        return await self._runner.arun(self._search(query, limit))
+
+    async def _search(self, query: str, limit: int) -> str:
+        scored = await self._runner.core.search_memories_with_scores(
+            self.org_id,
+            self.user_id,
+            [query],
+            agent_id=self.agent_id,
+            search_across_agents=self.search_across_agents,
+            limit=limit,
+        )
+        return _listing(
+            f"{len(scored)} memories, most relevant first:",
+            [_line(memory, score) for memory, score in scored],
+            "No stored memory matches that query.",
+        )
+
+    # ------------------------------------------------------------------ save
+    def save_memory(self, text: str) -> str:
+        """Save something worth remembering about the user for future conversations, e.g. a
+        preference, a fact about their life, or a plan. Write one clear statement. If it
+        changes something saved before (a new address, a changed plan), the old memory is kept
+        in the history and the new one replaces it in searches. Returns the saved memories with
+        their memory_id.
+
+        Args:
+            text (str): The statement to remember, e.g. "The user is allergic to peanuts."
+        """
+        return self._sync(self._save(text))
+
+    async def asave_memory(self, text: str) -> str:
+        """Async twin of save_memory."""
+        return await self._runner.arun(self._save(text))
+
+    async def _save(self, text: str) -> str:
+        core = self._runner.core
+        interaction_id, _ = await core.save_or_update_interaction_and_memories(
+            self.org_id,
+            self.user_id,
+            self.agent_id,
+            [{"role": "user", "content": text}],
+            infer=self.infer,
+        )
+        interaction = await core.graph.get_interaction(
+            self.org_id, self.user_id, interaction_id, with_messages=False, with_memories=True
+        )
+        return _listing(
+            f"Saved {len(interaction.memories)} memories:",
+            [_line(memory) for memory in interaction.memories],
+            "Nothing new to remember: the memory store already knows this.",
+        )
+
+    # ------------------------------------------------------------------ history
+    def memory_history(self, memory_id: str) -> str:
+        """Show how one memory changed over time: every version, newest first, with the date
+        each was learned. Use it when the user asks what they said before or when something
+        changed. Raises an error if no memory has that id.
+
+        Args:
+            memory_id (str): The memory_id shown by search_memories.
+        """
+        return self._sync(self._history(memory_id))
+
+    async def amemory_history(self, memory_id: str) -> str:
+        """Async twin of memory_history."""
+        return await self._runner.arun(self._history(memory_id))
+
+    async def _history(self, memory_id: str) -> str:
+        chain = await self._runner.core.graph.get_user_memory_history(
+            self.org_id, self.user_id, memory_id
+        )
+        lines = [
+            _line(memory) + (" (current)" if index == 0 else " (superseded)")
+            for index, memory in enumerate(chain)
+        ]
+        return _listing(f"{len(chain)} versions, newest first:", lines, "No versions found.")
+
+    # ------------------------------------------------------------------ delete
+    def delete_memory(self, memory_id: str) -> str:
+        """Delete one memory for good, e.g. when the user asks you to forget something. Search
+        first to find its memory_id. Raises an error if no memory has that id.
+
+        Args:
+            memory_id (str): The memory_id shown by search_memories.
+        """
+        return self._sync(self._delete(memory_id))
+
+    async def adelete_memory(self, memory_id: str) -> str:
+        """Async twin of delete_memory."""
+        return await self._runner.arun(self._delete(memory_id))
+
+    async def _delete(self, memory_id: str) -> str:
+        graph = self._runner.core.graph
+        memory = await graph.get_user_memory(self.org_id, self.user_id, memory_id)
+        await graph.delete_user_memory(self.org_id, self.user_id, memory_id)
+        return f"Deleted memory {memory.memory_id}: {memory.memory}"
