@@ -103,7 +103,11 @@ async def test_update_appends_messages_and_sources_index_the_new_list(
     provider.extractions.append(extraction(("#user_#id# has a dog named Rex", [2])))
     later = T0 + timedelta(hours=2)
     again, when = await memora.save_or_update_interaction_and_memories(
-        tenant.org_id, tenant.user_id, tenant.agent_id, longer, interaction_id=iid,
+        tenant.org_id,
+        tenant.user_id,
+        tenant.agent_id,
+        longer,
+        interaction_id=iid,
         current_datetime=later,
     )
     assert (again, when) == (iid, later)
@@ -125,7 +129,11 @@ async def test_diverging_update_truncates_but_keeps_old_memories(
     edited = [{"role": "user", "content": "Actually let's talk about my garden."}]
     provider.extractions.append(extraction())
     await memora.save_or_update_interaction_and_memories(
-        tenant.org_id, tenant.user_id, tenant.agent_id, edited, interaction_id=iid,
+        tenant.org_id,
+        tenant.user_id,
+        tenant.agent_id,
+        edited,
+        interaction_id=iid,
         current_datetime=T0 + timedelta(minutes=5),
     )
     interaction = await memora.graph.get_interaction(tenant.org_id, tenant.user_id, iid)
@@ -142,12 +150,17 @@ async def test_contradiction_builds_a_chain_search_returns_newest_history_return
     """If this fails, check comparison mapping, contrary links and head resolution."""
     provider.extractions.append(extraction(("#user_#id# lives in Paris", [0])))
     await memora.save_or_update_interaction_and_memories(
-        tenant.org_id, tenant.user_id, tenant.agent_id,
-        [{"role": "user", "content": "I live in Paris."}], current_datetime=T0,
+        tenant.org_id,
+        tenant.user_id,
+        tenant.agent_id,
+        [{"role": "user", "content": "I live in Paris."}],
+        current_datetime=T0,
     )
     [paris] = await memora.search_memories_as_one(tenant.org_id, tenant.user_id, ["where I live"])
 
-    def contradict(stored: list[dict[str, Any]], candidates: list[dict[str, Any]]) -> dict[str, Any]:
+    def contradict(
+        stored: list[dict[str, Any]], candidates: list[dict[str, Any]]
+    ) -> dict[str, Any]:
         target = next(s for s in stored if "Paris" in s["memory"])
         return {
             "new_memories": [],
@@ -163,7 +176,9 @@ async def test_contradiction_builds_a_chain_search_returns_newest_history_return
     provider.compare = contradict
     provider.extractions.append(extraction(("#user_#id# lives in Rome", [0])))
     await memora.save_or_update_interaction_and_memories(
-        tenant.org_id, tenant.user_id, tenant.agent_id,
+        tenant.org_id,
+        tenant.user_id,
+        tenant.agent_id,
         [{"role": "user", "content": "I moved to Rome last week."}],
         current_datetime=T0 + timedelta(days=30),
     )
@@ -186,7 +201,9 @@ async def test_redundant_candidates_are_dropped(
     provider.compare = lambda _s, _c: {"new_memories": [], "contrary_memories": []}
     provider.extractions.append(extraction(("#user_#id# is allergic to peanuts", [0])))
     await memora.save_or_update_interaction_and_memories(
-        tenant.org_id, tenant.user_id, tenant.agent_id,
+        tenant.org_id,
+        tenant.user_id,
+        tenant.agent_id,
         [{"role": "user", "content": "Remember, peanuts are dangerous for me."}],
     )
     memories = await memora.graph.get_all_user_memories(tenant.org_id, tenant.user_id)
@@ -220,7 +237,9 @@ async def test_recall_excludes_filter_out_set_and_model_filter_ignores_unknown_i
     assert len(first_ids) == 2
     provider.queries.append("<< wife Sarah pregnancy >>\n<< allergies >>")
     again, again_ids = await memora.recall_memories_for_message(
-        tenant.org_id, tenant.user_id, "Sarah is in pain, we can't sleep",
+        tenant.org_id,
+        tenant.user_id,
+        "Sarah is in pain, we can't sleep",
         filter_out_memory_ids_set=set(first_ids),
     )
     assert (again, again_ids) == ([], [])
@@ -231,7 +250,9 @@ async def test_recall_excludes_filter_out_set_and_model_filter_ignores_unknown_i
         f"- pregnancy matters || << {wife_id} >>\n- made up || << not-a-real-id >>"
     )
     filtered, filtered_ids = await memora.recall_memories_for_message(
-        tenant.org_id, tenant.user_id, "Sarah is in pain",
+        tenant.org_id,
+        tenant.user_id,
+        "Sarah is in pain",
         enable_final_model_based_memory_filter=True,
     )
     assert filtered_ids == [wife_id] and filtered[0].memory_id == wife_id
@@ -282,7 +303,9 @@ async def test_org_scope_spans_users_and_agent_filter_narrows(
     other_agent = await memora.graph.create_agent(tenant.org_id, "Helper")
     provider.extractions.append(extraction(("#user_#id# is allergic to shellfish", [0])))
     await memora.save_or_update_interaction_and_memories(
-        tenant.org_id, other_user.user_id, other_agent.agent_id,
+        tenant.org_id,
+        other_user.user_id,
+        other_agent.agent_id,
         [{"role": "user", "content": "I'm allergic to shellfish."}],
     )
     [org_wide] = await memora.search_memories_as_batch(
@@ -295,12 +318,18 @@ async def test_org_scope_spans_users_and_agent_filter_narrows(
     )
     assert all(m.user_id == tenant.user_id for m in mine)
     only_helper = await memora.search_memories_as_batch(
-        tenant.org_id, ["food allergy", "zebra"], agent_id=other_agent.agent_id,
-        memory_search_scope=MemorySearchScope.ORGANIZATION, search_across_agents=False,
+        tenant.org_id,
+        ["food allergy", "zebra"],
+        agent_id=other_agent.agent_id,
+        memory_search_scope=MemorySearchScope.ORGANIZATION,
+        search_across_agents=False,
     )
     assert [m.memory for m in only_helper[0]] == ["Mia is allergic to shellfish"]
     narrowed = await memora.search_memories_as_one(
-        tenant.org_id, tenant.user_id, ["allergy"], agent_id=other_agent.agent_id,
+        tenant.org_id,
+        tenant.user_id,
+        ["allergy"],
+        agent_id=other_agent.agent_id,
         search_across_agents=False,
     )
     assert narrowed == []
@@ -311,9 +340,7 @@ async def test_empty_results_have_one_shape(
 ) -> None:
     """If this fails, check the documented empty shapes."""
     assert await memora.search_memories_as_one(tenant.org_id, tenant.user_id, ["x"]) == []
-    batch = await memora.search_memories_as_batch(
-        tenant.org_id, ["x", "y"], user_id=tenant.user_id
-    )
+    batch = await memora.search_memories_as_batch(tenant.org_id, ["x", "y"], user_id=tenant.user_id)
     assert batch == [[], []]
     provider.queries.append("I could not think of any query.")  # no << >>: falls back
     recalled = await memora.recall_memories_for_message(tenant.org_id, tenant.user_id, "hello")

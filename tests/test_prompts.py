@@ -62,8 +62,12 @@ def test_comparison_shows_ids_and_numbered_candidates() -> None:
         obtained_at=NOW,
     )
     out = build_comparison_messages(
-        Prompts(), existing=[stored], candidates=["user_u lives in Rome"], user_id="u",
-        agent_id="a", now=NOW,
+        Prompts(),
+        existing=[stored],
+        candidates=["user_u lives in Rome"],
+        user_id="u",
+        agent_id="a",
+        now=NOW,
     )
     assert "user_u" in out[0]["content"] and "agent_a" in out[0]["content"]
     body = out[1]["content"]
