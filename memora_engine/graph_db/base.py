@@ -20,11 +20,12 @@ Methods are grouped by entity and keep the original Memora names. Shared rules:
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from typing_extensions import Self
 
@@ -315,8 +316,16 @@ class BaseGraphDB(ABC):
         if vector_db is None or not memories:
             return await write()
         await vector_db.upsert_memories(memories)
+        pending = asyncio.ensure_future(write())
         try:
-            return await write()
+            return await asyncio.shield(pending)
+        except asyncio.CancelledError:
+            # The graph transaction may already be running on its worker; let it finish so the
+            # index matches what the graph holds, then deliver the cancellation.
+            if await _settled_ok(pending):
+                raise
+            await _best_effort(vector_db.delete_memories([m.memory_id for m in memories]))
+            raise
         except BaseException:
             await _best_effort(vector_db.delete_memories([m.memory_id for m in memories]))
             raise
@@ -337,6 +346,18 @@ class BaseGraphDB(ABC):
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+
+async def _settled_ok(task: asyncio.Future[Any]) -> bool:
+    """Wait for ``task`` despite cancellation of the waiter; whether it succeeded."""
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            continue
+        except BaseException:
+            return False
+    return not task.cancelled() and task.exception() is None
 
 
 async def _best_effort(undo: Awaitable[None]) -> None:

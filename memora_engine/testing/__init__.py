@@ -8,4 +8,26 @@ Usage in a backend's test module::
         @pytest.fixture
         async def graph_db(self, vector_db):
             ...  # yield an empty, set-up store
+
+The vector store suite lives in :mod:`memora_engine.testing.vector_suite`
+(``VectorDBConformanceTests``); import it from there (it needs pytest).
 """
+
+from typing import TYPE_CHECKING, Any
+
+from memora_engine.testing.recording import RecordedCall, RecordingVectorDB
+
+if TYPE_CHECKING:
+    from memora_engine.testing.graph_suite import GraphDBConformanceTests
+
+__all__ = ["GraphDBConformanceTests", "RecordedCall", "RecordingVectorDB"]
+
+
+def __getattr__(name: str) -> Any:
+    # The graph suite imports pytest: load it only when asked for, so that importing
+    # memora_engine.testing (e.g. for the scripted chat model) never needs pytest.
+    if name == "GraphDBConformanceTests":
+        from memora_engine.testing.graph_suite import GraphDBConformanceTests
+
+        return GraphDBConformanceTests
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

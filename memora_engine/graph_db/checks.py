@@ -1,0 +1,72 @@
+"""Argument checks at the graph store's public boundary (pure; raise InvalidInputError)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from memora_engine.errors import InvalidInputError
+from memora_engine.ids import require_id, require_memory_id, require_text
+from memora_engine.limits import MAX_NAME_CHARS, MAX_PAGE_LIMIT
+
+__all__ = ["check_flag", "check_name", "check_page", "check_refs", "optional_id"]
+
+_MAX_SKIP = 2**62
+
+
+def check_name(value: Any, name: str) -> str:
+    """A non-blank org name, user name or agent label of bounded size."""
+    return require_text(value, name, max_chars=MAX_NAME_CHARS)
+
+
+def optional_id(value: Any, name: str) -> str | None:
+    """``None`` or a valid id."""
+    return None if value is None else require_id(value, name)
+
+
+def check_flag(value: Any, name: str) -> bool:
+    """A real ``bool`` (so ``"false"`` is not silently truthy)."""
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"{name} must be a bool, got {type(value).__name__}.")
+    return value
+
+
+def check_page(skip: Any, limit: Any) -> tuple[int, int]:
+    """``skip >= 0`` and ``1 <= limit <= MAX_PAGE_LIMIT``, both real ints."""
+    for value, name in ((skip, "skip"), (limit, "limit")):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidInputError(f"{name} must be an int, got {type(value).__name__}.")
+    if not 0 <= skip < _MAX_SKIP:
+        raise InvalidInputError(f"skip must be >= 0, got {skip}.")
+    if not 1 <= limit <= MAX_PAGE_LIMIT:
+        raise InvalidInputError(f"limit must be between 1 and {MAX_PAGE_LIMIT}, got {limit}.")
+    return skip, limit
+
+
+def check_refs(batch: Any) -> list[list[tuple[str, str, str]]]:
+    """Validate lists of ``{"memory_id", "org_id", "user_id"}`` hits.
+
+    Returns them as ``(org_id, user_id, memory_id)`` tuples with canonical memory ids.
+    """
+    if isinstance(batch, str | bytes | Mapping) or not isinstance(batch, Sequence):
+        raise InvalidInputError("batch_org_user_mem_ids must be a list of lists of dicts.")
+    checked: list[list[tuple[str, str, str]]] = []
+    for hits in batch:
+        if isinstance(hits, str | bytes | Mapping) or not isinstance(hits, Sequence):
+            raise InvalidInputError("Each item of batch_org_user_mem_ids must be a list of dicts.")
+        group: list[tuple[str, str, str]] = []
+        for hit in hits:
+            if not isinstance(hit, Mapping):
+                raise InvalidInputError(
+                    "Each hit must be a dict with memory_id, org_id and user_id, "
+                    f"got {type(hit).__name__}."
+                )
+            group.append(
+                (
+                    require_id(hit.get("org_id"), "org_id"),
+                    require_id(hit.get("user_id"), "user_id"),
+                    require_memory_id(hit.get("memory_id")),
+                )
+            )
+        checked.append(group)
+    return checked

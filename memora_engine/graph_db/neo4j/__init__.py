@@ -1,0 +1,8 @@
+"""The Neo4j graph store: :class:`Neo4jGraphInterface` (needs ``pip install "memora[neo4j]"``).
+
+Importing this package never needs the ``neo4j`` driver; constructing the store does.
+"""
+
+from memora_engine.graph_db.neo4j.store import Neo4jGraphInterface
+
+__all__ = ["Neo4jGraphInterface"]

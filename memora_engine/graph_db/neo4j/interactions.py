@@ -1,0 +1,414 @@
+"""Interactions and their messages on Neo4j: save, diff-update, read, list, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from memora_engine.errors import InteractionNotFoundError, UserNotFoundError
+from memora_engine.graph_db.checks import check_flag, check_page
+from memora_engine.graph_db.neo4j import cypher
+from memora_engine.graph_db.neo4j.core import Neo4jCore, fetch, fetch_one, lookup_names
+from memora_engine.graph_db.neo4j.mapping import (
+    agent_key,
+    check_write,
+    interaction_key,
+    link_params,
+    memory_params,
+    message_params,
+    plan_update,
+    relink,
+    source_params,
+    to_interaction,
+    user_key,
+)
+from memora_engine.graph_db.neo4j.tenants import require_user
+from memora_engine.graph_db.write_plan import Names, NewMemory, plan_memories
+from memora_engine.ids import new_short_id, require_id
+from memora_engine.schema.models import Interaction
+from memora_engine.schema.storage import MemoriesAndInteraction, validate_input
+
+if TYPE_CHECKING:
+    from neo4j import AsyncManagedTransaction
+
+__all__ = ["Neo4jInteractions", "delete_memories"]
+
+Messages = Sequence[tuple[str, str]]
+
+
+# ---------------------------------------------------------------------- shared write steps
+async def _check(
+    tx: AsyncManagedTransaction,
+    org_id: str,
+    user_id: str,
+    agent_id: str,
+    interaction_id: str,
+    planned: Sequence[NewMemory],
+    *,
+    new: bool,
+) -> frozenset[str]:
+    """Owners, interaction and preset ids; returns the contradicted ids that may be linked."""
+    row = await fetch_one(
+        tx,
+        cypher.CHECK_WRITE,
+        org_id=org_id,
+        user_id=user_id,
+        org_user_id=user_key(org_id, user_id),
+        org_agent_id=agent_key(org_id, agent_id),
+        org_user_interaction_id=interaction_key(org_id, user_id, interaction_id),
+        memory_ids=[m.memory_id for m in planned],
+        contradicted_ids=sorted({m.contradicts for m in planned if m.contradicts}),
+    )
+    return check_write(
+        row,
+        org_id=org_id,
+        user_id=user_id,
+        agent_id=agent_id,
+        interaction_id=interaction_id,
+        new=new,
+    )
+
+
+async def _check_and_names(
+    tx: AsyncManagedTransaction,
+    org_id: str,
+    user_id: str,
+    agent_id: str,
+    interaction_id: str,
+    planned: Sequence[NewMemory],
+    new: bool,
+) -> Names:
+    """The pre-check before indexing vectors: same checks, plus the names to resolve."""
+    await _check(tx, org_id, user_id, agent_id, interaction_id, planned, new=new)
+    rows = [{"org_id": org_id, "memory": m.text} for m in planned]
+    return (await lookup_names(tx, rows)).get(org_id, Names(users={}, agents={}))
+
+
+async def _add_memories(
+    tx: AsyncManagedTransaction,
+    org_id: str,
+    user_id: str,
+    interaction_id: str,
+    planned: Sequence[NewMemory],
+    linkable: frozenset[str],
+) -> None:
+    if not planned:
+        return
+    where: dict[str, Any] = {
+        "org_user_id": user_key(org_id, user_id),
+        "interaction_id": interaction_id,
+    }
+    await fetch(
+        tx,
+        cypher.ADD_MEMORIES,
+        **where,
+        memories=memory_params(planned),
+        org_id=org_id,
+        user_id=user_id,
+    )
+    sources = source_params(planned)
+    if sources:
+        await fetch(tx, cypher.LINK_MESSAGE_SOURCES, **where, sources=sources)
+    links = link_params(planned, linkable)
+    if links:
+        await fetch(tx, cypher.LINK_VERSIONS, org_user_id=where["org_user_id"], links=links)
+
+
+async def _add_messages(
+    tx: AsyncManagedTransaction,
+    org_user_id: str,
+    interaction_id: str,
+    messages: Messages,
+    positions: range,
+) -> None:
+    if len(positions):
+        await fetch(
+            tx,
+            cypher.ADD_MESSAGES,
+            org_user_id=org_user_id,
+            interaction_id=interaction_id,
+            messages=message_params(messages, positions),
+        )
+
+
+async def delete_memories(
+    tx: AsyncManagedTransaction, org_id: str, user_id: str, memory_ids: Sequence[str]
+) -> None:
+    """Delete memories of one user, re-linking history chains around them first."""
+    if not memory_ids:
+        return
+    ids = list(memory_ids)
+    links = await fetch(tx, cypher.LINKS_TOUCHING, memory_ids=ids, org_id=org_id, user_id=user_id)
+    bridges = relink([(row["older"], row["newer"]) for row in links], ids)
+    if bridges:
+        await fetch(tx, cypher.LINK_VERSIONS, org_user_id=user_key(org_id, user_id), links=bridges)
+    await fetch(tx, cypher.DELETE_MEMORIES, memory_ids=ids, org_id=org_id, user_id=user_id)
+
+
+# ---------------------------------------------------------------------- transaction bodies
+async def _save(
+    tx: AsyncManagedTransaction,
+    org_id: str,
+    user_id: str,
+    agent_id: str,
+    interaction_id: str,
+    date: datetime,
+    messages: Messages,
+    planned: Sequence[NewMemory],
+) -> None:
+    linkable = await _check(tx, org_id, user_id, agent_id, interaction_id, planned, new=True)
+    org_user_id = user_key(org_id, user_id)
+    created = await fetch_one(
+        tx,
+        cypher.CREATE_INTERACTION,
+        org_user_id=org_user_id,
+        org_id=org_id,
+        user_id=user_id,
+        interaction_id=interaction_id,
+        org_user_interaction_id=interaction_key(org_id, user_id, interaction_id),
+        agent_id=agent_id,
+        interaction_date=date,
+    )
+    if created is None:  # the user vanished after the check
+        raise UserNotFoundError(org_id=org_id, user_id=user_id)
+    await _add_messages(tx, org_user_id, interaction_id, messages, range(len(messages)))
+    await _add_memories(tx, org_id, user_id, interaction_id, planned, linkable)
+
+
+async def _update(
+    tx: AsyncManagedTransaction,
+    org_id: str,
+    user_id: str,
+    agent_id: str,
+    interaction_id: str,
+    date: datetime,
+    messages: Messages,
+    planned: Sequence[NewMemory],
+) -> None:
+    """Diff the stored messages into ``messages``, add the memories, stamp time and agent.
+
+    TOUCH_INTERACTION write-locks the interaction before its messages are read, so concurrent
+    updates of one interaction serialize instead of racing.
+    """
+    linkable = await _check(tx, org_id, user_id, agent_id, interaction_id, planned, new=False)
+    org_user_id = user_key(org_id, user_id)
+    where = {"org_user_id": org_user_id, "interaction_id": interaction_id}
+    touched = await fetch_one(
+        tx, cypher.TOUCH_INTERACTION, **where, interaction_date=date, agent_id=agent_id
+    )
+    if touched is None:  # deleted after the check
+        raise InteractionNotFoundError(
+            org_id=org_id, user_id=user_id, interaction_id=interaction_id
+        )
+    diff = plan_update(touched["messages"], messages)
+    if diff.truncate_from is not None:
+        # DETACH DELETE drops MESSAGE_SOURCE links: truncated memories stay, without sources.
+        await fetch(tx, cypher.TRUNCATE_MESSAGES, **where, from_position=diff.truncate_from)
+    await _add_messages(
+        tx, org_user_id, interaction_id, messages, diff.appended_positions(len(messages))
+    )
+    await _add_memories(tx, org_id, user_id, interaction_id, planned, linkable)
+
+
+async def _get(
+    tx: AsyncManagedTransaction,
+    org_id: str,
+    user_id: str,
+    interaction_id: str,
+    with_messages: bool,
+    with_memories: bool,
+) -> Interaction:
+    row = await fetch_one(
+        tx,
+        cypher.GET_INTERACTION,
+        org_user_id=user_key(org_id, user_id),
+        interaction_id=interaction_id,
+        with_messages=with_messages,
+        with_memories=with_memories,
+    )
+    if row is None:
+        raise InteractionNotFoundError(
+            org_id=org_id, user_id=user_id, interaction_id=interaction_id
+        )
+    names = await lookup_names(tx, row["memories"])
+    return to_interaction(row, names)
+
+
+async def _list(
+    tx: AsyncManagedTransaction,
+    org_id: str,
+    user_id: str,
+    with_messages: bool,
+    with_memories: bool,
+    skip: int,
+    limit: int,
+) -> list[Interaction]:
+    rows = await fetch(
+        tx,
+        cypher.LIST_USER_INTERACTIONS,
+        org_user_id=user_key(org_id, user_id),
+        skip=skip,
+        limit=limit,
+        with_messages=with_messages,
+        with_memories=with_memories,
+    )
+    if not rows:
+        await require_user(tx, org_id, user_id)
+        return []
+    names = await lookup_names(tx, [m for row in rows for m in row["memories"]])
+    found = [to_interaction(row, names) for row in rows]
+    return sorted(found, key=lambda i: (i.updated_at, i.interaction_id), reverse=True)
+
+
+async def _delete(
+    tx: AsyncManagedTransaction, org_id: str, user_id: str, interaction_id: str
+) -> list[str]:
+    where = {"org_user_id": user_key(org_id, user_id), "interaction_id": interaction_id}
+    row = await fetch_one(tx, cypher.INTERACTION_MEMORY_IDS, **where)
+    if row is None:
+        return []
+    memory_ids: list[str] = list(row["memory_ids"])
+    await delete_memories(tx, org_id, user_id, memory_ids)
+    await fetch(tx, cypher.DELETE_INTERACTION, **where)
+    return memory_ids
+
+
+async def _delete_all(tx: AsyncManagedTransaction, org_id: str, user_id: str) -> None:
+    # Every memory comes from an interaction, so whole chains go: nothing to re-link.
+    for step in cypher.DELETE_USER_HISTORY_STEPS:
+        await fetch(tx, step, org_user_id=user_key(org_id, user_id))
+
+
+# ---------------------------------------------------------------------- public methods
+class Neo4jInteractions(Neo4jCore):
+    """Interaction methods of :class:`Neo4jGraphInterface`."""
+
+    async def save_interaction_with_memories(
+        self,
+        org_id: str,
+        agent_id: str,
+        user_id: str,
+        memories_and_interaction: MemoriesAndInteraction,
+        *,
+        interaction_id: str | None = None,
+    ) -> tuple[str, datetime]:
+        oid, aid, uid = _owner_ids(org_id, agent_id, user_id)
+        iid = (
+            new_short_id()
+            if interaction_id is None
+            else require_id(interaction_id, "interaction_id")
+        )
+        data = _checked_dto(memories_and_interaction)
+        await self._write_planned(oid, uid, aid, iid, data, new=True)
+        return iid, data.interaction_date
+
+    async def update_interaction_and_memories(
+        self,
+        org_id: str,
+        agent_id: str,
+        user_id: str,
+        interaction_id: str,
+        updated_memories_and_interaction: MemoriesAndInteraction,
+    ) -> tuple[str, datetime]:
+        oid, aid, uid = _owner_ids(org_id, agent_id, user_id)
+        iid = require_id(interaction_id, "interaction_id")
+        data = _checked_dto(updated_memories_and_interaction)
+        await self._write_planned(oid, uid, aid, iid, data, new=False)
+        return iid, data.interaction_date
+
+    async def get_interaction(
+        self,
+        org_id: str,
+        user_id: str,
+        interaction_id: str,
+        with_messages: bool = True,
+        with_memories: bool = True,
+    ) -> Interaction:
+        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
+        iid = require_id(interaction_id, "interaction_id")
+        return await self._read(
+            _get,
+            oid,
+            uid,
+            iid,
+            check_flag(with_messages, "with_messages"),
+            check_flag(with_memories, "with_memories"),
+        )
+
+    async def get_all_user_interactions(
+        self,
+        org_id: str,
+        user_id: str,
+        with_their_messages: bool = True,
+        with_their_memories: bool = True,
+        skip: int = 0,
+        limit: int = 100,
+    ) -> list[Interaction]:
+        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
+        skip, limit = check_page(skip, limit)
+        return await self._read(
+            _list,
+            oid,
+            uid,
+            check_flag(with_their_messages, "with_their_messages"),
+            check_flag(with_their_memories, "with_their_memories"),
+            skip,
+            limit,
+        )
+
+    async def delete_user_interaction_and_its_memories(
+        self, org_id: str, user_id: str, interaction_id: str
+    ) -> None:
+        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
+        iid = require_id(interaction_id, "interaction_id")
+        deleted = await self._write(_delete, oid, uid, iid)
+        await self._delete_vectors(deleted)
+
+    async def delete_all_user_interactions_and_their_memories(
+        self, org_id: str, user_id: str
+    ) -> None:
+        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
+        await self._write(_delete_all, oid, uid)
+        if self.associated_vector_db is not None:
+            await self.associated_vector_db.delete_all_user_memories(oid, uid)
+
+    async def _write_planned(
+        self,
+        org_id: str,
+        user_id: str,
+        agent_id: str,
+        interaction_id: str,
+        data: MemoriesAndInteraction,
+        *,
+        new: bool,
+    ) -> None:
+        """Check, index the resolved memories, then run the graph transaction (re-checked)."""
+        planned = plan_memories(data, agent_id)
+        messages = [(m.role, m.content) for m in data.interaction]
+        body = _save if new else _update
+        args = (org_id, user_id, agent_id, interaction_id, data.interaction_date, messages, planned)
+
+        async def write() -> None:
+            await self._write(body, *args)
+
+        if self.associated_vector_db is None or not planned:
+            await write()
+            return
+        names = await self._read(
+            _check_and_names, org_id, user_id, agent_id, interaction_id, planned, new
+        )
+        to_index = [m.to_memory(org_id, user_id, interaction_id, names) for m in planned]
+        await self._write_with_vectors(to_index, write)
+
+
+def _owner_ids(org_id: Any, agent_id: Any, user_id: Any) -> tuple[str, str, str]:
+    return (
+        require_id(org_id, "org_id"),
+        require_id(agent_id, "agent_id"),
+        require_id(user_id, "user_id"),
+    )
+
+
+def _checked_dto(value: Any) -> MemoriesAndInteraction:
+    return validate_input(MemoriesAndInteraction, value, what="memories_and_interaction")

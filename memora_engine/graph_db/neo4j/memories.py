@@ -1,0 +1,183 @@
+"""Memories on Neo4j: resolve search hits, read, history, links, indexing pages, delete."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from memora_engine.errors import MemoryNotFoundError
+from memora_engine.graph_db.base import MemoryRef
+from memora_engine.graph_db.checks import check_page, check_refs, optional_id
+from memora_engine.graph_db.neo4j import cypher
+from memora_engine.graph_db.neo4j.core import Neo4jCore, fetch, fetch_one, lookup_names
+from memora_engine.graph_db.neo4j.interactions import delete_memories
+from memora_engine.graph_db.neo4j.mapping import (
+    assemble_resolved,
+    newest_first,
+    to_memory,
+    user_key,
+)
+from memora_engine.graph_db.neo4j.tenants import require_user
+from memora_engine.ids import require_id, require_memory_id
+from memora_engine.schema.models import Memory
+
+if TYPE_CHECKING:
+    from neo4j import AsyncManagedTransaction
+
+__all__ = ["Neo4jMemories"]
+
+Hit = tuple[str, str, str]
+
+
+# ---------------------------------------------------------------------- transaction bodies
+async def _resolve(
+    tx: AsyncManagedTransaction, batch: Sequence[Sequence[Hit]]
+) -> list[list[Memory]]:
+    unique = list(dict.fromkeys(hit for hits in batch for hit in hits))
+    hits = [{"org_id": org, "user_id": user, "memory_id": mid} for org, user, mid in unique]
+    rows = await fetch(tx, cypher.RESOLVE_HITS, hits=hits)
+    names = await lookup_names(tx, [row["memory"] for row in rows])
+    return assemble_resolved(batch, rows, names)
+
+
+async def _get(tx: AsyncManagedTransaction, org_id: str, user_id: str, memory_id: str) -> Memory:
+    row = await fetch_one(
+        tx, cypher.GET_MEMORY, memory_id=memory_id, org_id=org_id, user_id=user_id
+    )
+    if row is None:
+        raise MemoryNotFoundError(org_id=org_id, user_id=user_id, memory_id=memory_id)
+    return to_memory(row["memory"], await lookup_names(tx, [row["memory"]]))
+
+
+async def _list(
+    tx: AsyncManagedTransaction,
+    org_id: str,
+    user_id: str,
+    agent_id: str | None,
+    skip: int,
+    limit: int,
+) -> list[Memory]:
+    rows = await fetch(
+        tx,
+        cypher.LIST_USER_MEMORIES,
+        org_user_id=user_key(org_id, user_id),
+        agent_id=agent_id,
+        skip=skip,
+        limit=limit,
+    )
+    if not rows:
+        await require_user(tx, org_id, user_id)
+        return []
+    found = [row["memory"] for row in rows]
+    names = await lookup_names(tx, found)
+    return newest_first(to_memory(row, names) for row in found)
+
+
+async def _history(
+    tx: AsyncManagedTransaction, org_id: str, user_id: str, memory_id: str
+) -> list[Memory]:
+    rows = await fetch(
+        tx, cypher.MEMORY_HISTORY, memory_id=memory_id, org_id=org_id, user_id=user_id
+    )
+    if not rows:
+        raise MemoryNotFoundError(org_id=org_id, user_id=user_id, memory_id=memory_id)
+    found = [row["memory"] for row in rows]
+    names = await lookup_names(tx, found)
+    return newest_first(to_memory(row, names) for row in found)
+
+
+async def _links(tx: AsyncManagedTransaction, org_id: str, user_id: str) -> list[tuple[str, str]]:
+    rows = await fetch(tx, cypher.USER_LINKS, org_user_id=user_key(org_id, user_id))
+    if not rows:
+        await require_user(tx, org_id, user_id)
+    return [(row["older"], row["newer"]) for row in rows]
+
+
+async def _for_indexing(
+    tx: AsyncManagedTransaction, org_id: str | None, after: str, limit: int
+) -> list[Memory]:
+    if org_id is None:
+        rows = await fetch(tx, cypher.LIST_FOR_INDEXING, after_memory_id=after, limit=limit)
+    else:
+        rows = await fetch(
+            tx, cypher.LIST_ORG_FOR_INDEXING, org_id=org_id, after_memory_id=after, limit=limit
+        )
+    found = [row["memory"] for row in rows]
+    names = await lookup_names(tx, found)
+    return sorted((to_memory(row, names) for row in found), key=lambda m: m.memory_id)
+
+
+async def _delete_one(
+    tx: AsyncManagedTransaction, org_id: str, user_id: str, memory_id: str
+) -> list[str]:
+    row = await fetch_one(
+        tx, cypher.GET_MEMORY, memory_id=memory_id, org_id=org_id, user_id=user_id
+    )
+    if row is None:
+        return []
+    await delete_memories(tx, org_id, user_id, [memory_id])
+    return [memory_id]
+
+
+async def _delete_all(tx: AsyncManagedTransaction, org_id: str, user_id: str) -> None:
+    # Whole chains go, so there is nothing to re-link.
+    await fetch(tx, cypher.DELETE_USER_MEMORIES, org_user_id=user_key(org_id, user_id))
+
+
+# ---------------------------------------------------------------------- public methods
+class Neo4jMemories(Neo4jCore):
+    """Memory methods of :class:`Neo4jGraphInterface`."""
+
+    async def fetch_user_memories_resolved_batch(
+        self, batch_org_user_mem_ids: Sequence[Sequence[MemoryRef]]
+    ) -> list[list[Memory]]:
+        batch = check_refs(batch_org_user_mem_ids)
+        if not any(batch):
+            return [[] for _ in batch]
+        return await self._read(_resolve, batch)
+
+    async def get_user_memory(self, org_id: str, user_id: str, memory_id: str) -> Memory:
+        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
+        return await self._read(_get, oid, uid, require_memory_id(memory_id))
+
+    async def get_all_user_memories(
+        self,
+        org_id: str,
+        user_id: str,
+        agent_id: str | None = None,
+        skip: int = 0,
+        limit: int = 1000,
+    ) -> list[Memory]:
+        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
+        aid = optional_id(agent_id, "agent_id")
+        skip, limit = check_page(skip, limit)
+        return await self._read(_list, oid, uid, aid, skip, limit)
+
+    async def get_user_memory_history(
+        self, org_id: str, user_id: str, memory_id: str
+    ) -> list[Memory]:
+        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
+        return await self._read(_history, oid, uid, require_memory_id(memory_id))
+
+    async def get_user_memory_links(self, org_id: str, user_id: str) -> list[tuple[str, str]]:
+        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
+        return await self._read(_links, oid, uid)
+
+    async def list_memories_for_indexing(
+        self, *, org_id: str | None = None, after_memory_id: str | None = None, limit: int = 1000
+    ) -> list[Memory]:
+        oid = optional_id(org_id, "org_id")
+        after = "" if after_memory_id is None else require_memory_id(after_memory_id)
+        _, limit = check_page(0, limit)
+        return await self._read(_for_indexing, oid, after, limit)
+
+    async def delete_user_memory(self, org_id: str, user_id: str, memory_id: str) -> None:
+        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
+        deleted = await self._write(_delete_one, oid, uid, require_memory_id(memory_id))
+        await self._delete_vectors(deleted)
+
+    async def delete_all_user_memories(self, org_id: str, user_id: str) -> None:
+        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
+        await self._write(_delete_all, oid, uid)
+        if self.associated_vector_db is not None:
+            await self.associated_vector_db.delete_all_user_memories(oid, uid)

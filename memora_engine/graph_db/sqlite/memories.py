@@ -1,0 +1,364 @@
+"""Memories: insert, read (with sources and resolved names), history, links, delete.
+
+Transaction bodies run on the SQLite worker thread. Every lookup is scoped by ``org_id`` and
+``user_id``; lists of ids are bound as one JSON parameter and expanded with ``json_each``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+
+from memora_engine.errors import ConflictError, MemoryNotFoundError
+from memora_engine.graph_db.sqlite.codec import decode_time, encode_time, json_list
+from memora_engine.graph_db.write_plan import Names, NewMemory, relink_around
+from memora_engine.placeholders import placeholder_ids
+from memora_engine.schema.models import Memory, MessageBlock
+
+__all__ = [
+    "MemoryRow",
+    "build_memories",
+    "delete_memory",
+    "delete_memory_rows",
+    "delete_user_memories",
+    "find_rowid",
+    "get_memory",
+    "history",
+    "insert_memories",
+    "links_of_user",
+    "list_for_indexing",
+    "list_user_memories",
+    "lookup_names",
+    "require_free_memory_ids",
+    "resolve_batch",
+    "rows_of_interactions",
+]
+
+#: ``(mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, obtained_at)``
+MemoryRow = tuple[int, str, str, str, str, str, str, str]
+
+
+# ---------------------------------------------------------------------- names
+def lookup_names(conn: sqlite3.Connection, org_id: str, texts: Iterable[str]) -> Names:
+    """Names of the users / agents of ``org_id`` whose ids appear as placeholders in ``texts``."""
+    user_ids, agent_ids = placeholder_ids(texts)
+    users: dict[str, str] = {}
+    agents: dict[str, str] = {}
+    if user_ids:
+        users = dict(
+            conn.execute(
+                "SELECT user_id, user_name FROM users "
+                "WHERE org_id = ? AND user_id IN (SELECT value FROM json_each(?))",
+                (org_id, json_list(user_ids)),
+            ).fetchall()
+        )
+    if agent_ids:
+        agents = dict(
+            conn.execute(
+                "SELECT agent_id, agent_label FROM agents "
+                "WHERE org_id = ? AND agent_id IN (SELECT value FROM json_each(?))",
+                (org_id, json_list(agent_ids)),
+            ).fetchall()
+        )
+    return Names(users=users, agents=agents)
+
+
+# ---------------------------------------------------------------------- building results
+def _sources(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, list[MessageBlock]]:
+    found: dict[int, list[MessageBlock]] = defaultdict(list)
+    rows = conn.execute(
+        "SELECT s.mem_rowid, s.position, g.role, g.content FROM memory_sources s "
+        "JOIN messages g ON g.ix_rowid = s.ix_rowid AND g.position = s.position "
+        "WHERE s.mem_rowid IN (SELECT value FROM json_each(?)) ORDER BY s.mem_rowid, s.position",
+        (json_list(rowids),),
+    ).fetchall()
+    for mem_rowid, position, role, content in rows:
+        found[mem_rowid].append(MessageBlock(role=role, content=content, msg_position=position))
+    return found
+
+
+def build_memories(
+    conn: sqlite3.Connection, rows: Sequence[MemoryRow], *, with_sources: bool = True
+) -> list[Memory]:
+    """Turn memory rows into :class:`Memory` objects, in order, names resolved per org."""
+    if not rows:
+        return []
+    texts_by_org: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        texts_by_org[row[2]].append(row[6])
+    names = {org: lookup_names(conn, org, texts) for org, texts in texts_by_org.items()}
+    sources = _sources(conn, [row[0] for row in rows]) if with_sources else {}
+    return [
+        Memory(
+            org_id=org_id,
+            user_id=user_id,
+            agent_id=agent_id,
+            interaction_id=interaction_id,
+            memory_id=memory_id,
+            memory=names[org_id].resolve(text),
+            obtained_at=decode_time(obtained_at),
+            message_sources=sources.get(mem_rowid, []),
+        )
+        for mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, text, obtained_at in rows
+    ]
+
+
+def _rows_by_rowid(conn: sqlite3.Connection, rowids: Sequence[int]) -> list[MemoryRow]:
+    """Memory rows in the order of ``rowids`` (missing ones skipped)."""
+    rows = conn.execute(
+        "SELECT mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, "
+        "obtained_at FROM memories WHERE mem_rowid IN (SELECT value FROM json_each(?))",
+        (json_list(rowids),),
+    ).fetchall()
+    by_id = {row[0]: row for row in rows}
+    return [by_id[r] for r in rowids if r in by_id]
+
+
+# ---------------------------------------------------------------------- writes
+def require_free_memory_ids(conn: sqlite3.Connection, memory_ids: Sequence[str]) -> None:
+    """Raise :class:`ConflictError` if a preset memory id is already stored (anywhere: memory
+    ids double as vector point ids, so they must be unique across tenants)."""
+    if not memory_ids:
+        return
+    taken = conn.execute(
+        "SELECT memory_id FROM memories WHERE memory_id IN (SELECT value FROM json_each(?))",
+        (json_list(memory_ids),),
+    ).fetchall()
+    if taken:
+        raise ConflictError(f"Memory id(s) already exist: {sorted(r[0] for r in taken)}.")
+
+
+def insert_memories(
+    conn: sqlite3.Connection,
+    ix_rowid: int,
+    org_id: str,
+    user_id: str,
+    interaction_id: str,
+    memories: Sequence[NewMemory],
+) -> None:
+    """Insert memories of one interaction with their sources and contradiction links."""
+    if not memories:
+        return
+    require_free_memory_ids(conn, [m.memory_id for m in memories])
+    contradicted = {m.contradicts for m in memories if m.contradicts}
+    existing: dict[str, int] = {}
+    if contradicted:
+        # Only memories stored before this write can be contradicted (no cycles possible).
+        existing = dict(
+            conn.execute(
+                # "+" keeps the planner on the memory_id index (not a scan of the user's rows).
+                "SELECT memory_id, mem_rowid FROM memories WHERE +org_id = ? AND +user_id = ? "
+                "AND memory_id IN (SELECT value FROM json_each(?))",
+                (org_id, user_id, json_list(contradicted)),
+            ).fetchall()
+        )
+    sources: list[tuple[int, int, int]] = []
+    links: list[tuple[int, int]] = []
+    for memory in memories:
+        iso, micros = encode_time(memory.obtained_at)
+        cursor = conn.execute(
+            "INSERT INTO memories (memory_id, org_id, user_id, agent_id, ix_rowid, "
+            "interaction_id, memory, obtained_at, obtained_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                memory.memory_id,
+                org_id,
+                user_id,
+                memory.agent_id,
+                ix_rowid,
+                interaction_id,
+                memory.text,
+                iso,
+                micros,
+            ),
+        )
+        mem_rowid = int(cursor.lastrowid or 0)
+        sources.extend((mem_rowid, ix_rowid, position) for position in memory.positions)
+        if memory.contradicts in existing:
+            links.append((existing[memory.contradicts], mem_rowid))
+    if sources:
+        conn.executemany(
+            "INSERT INTO memory_sources (mem_rowid, ix_rowid, position) VALUES (?, ?, ?)", sources
+        )
+    if links:
+        conn.executemany("INSERT OR IGNORE INTO memory_links (older, newer) VALUES (?, ?)", links)
+
+
+def delete_memory_rows(conn: sqlite3.Connection, rowids: Sequence[int]) -> None:
+    """Delete memories; history chains through them are re-linked around them first."""
+    if not rowids:
+        return
+    ids = json_list(rowids)
+    links = conn.execute(
+        "SELECT older, newer FROM memory_links WHERE older IN (SELECT value FROM json_each(?)) "
+        "UNION SELECT older, newer FROM memory_links "
+        "WHERE newer IN (SELECT value FROM json_each(?))",
+        (ids, ids),
+    ).fetchall()
+    bridges = relink_around(links, set(rowids))
+    if bridges:
+        conn.executemany(
+            "INSERT OR IGNORE INTO memory_links (older, newer) VALUES (?, ?)", sorted(bridges)
+        )
+    conn.execute("DELETE FROM memories WHERE mem_rowid IN (SELECT value FROM json_each(?))", (ids,))
+
+
+def delete_memory(conn: sqlite3.Connection, org_id: str, user_id: str, memory_id: str) -> list[str]:
+    """Delete one memory of the user (re-linking its chain); return the deleted ids."""
+    rowid = find_rowid(conn, org_id, user_id, memory_id)
+    if rowid is None:
+        return []
+    delete_memory_rows(conn, [rowid])
+    return [memory_id]
+
+
+def delete_user_memories(conn: sqlite3.Connection, org_id: str, user_id: str) -> None:
+    """Delete every memory of the user (whole chains go, so nothing to re-link)."""
+    conn.execute("DELETE FROM memories WHERE org_id = ? AND user_id = ?", (org_id, user_id))
+
+
+# ---------------------------------------------------------------------- reads
+def _find(conn: sqlite3.Connection, org_id: str, user_id: str, memory_id: str) -> MemoryRow:
+    row = conn.execute(
+        "SELECT mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, "
+        "obtained_at FROM memories WHERE memory_id = ? AND org_id = ? AND user_id = ?",
+        (memory_id, org_id, user_id),
+    ).fetchone()
+    if row is None:
+        raise MemoryNotFoundError(org_id=org_id, user_id=user_id, memory_id=memory_id)
+    return row  # type: ignore[no-any-return]
+
+
+def get_memory(conn: sqlite3.Connection, org_id: str, user_id: str, memory_id: str) -> Memory:
+    """One memory as stored, with whatever sources remain."""
+    return build_memories(conn, [_find(conn, org_id, user_id, memory_id)])[0]
+
+
+def find_rowid(conn: sqlite3.Connection, org_id: str, user_id: str, memory_id: str) -> int | None:
+    """The row id of a memory of this user, if it exists."""
+    row = conn.execute(
+        "SELECT mem_rowid FROM memories WHERE memory_id = ? AND org_id = ? AND user_id = ?",
+        (memory_id, org_id, user_id),
+    ).fetchone()
+    return None if row is None else int(row[0])
+
+
+def list_user_memories(
+    conn: sqlite3.Connection,
+    org_id: str,
+    user_id: str,
+    agent_id: str | None,
+    skip: int,
+    limit: int,
+) -> list[Memory]:
+    """A user's memories newest first (ties by id), optionally of one agent."""
+    if agent_id is None:
+        rows = conn.execute(
+            "SELECT mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, "
+            "obtained_at FROM memories WHERE org_id = ? AND user_id = ? "
+            "ORDER BY obtained_us DESC, memory_id DESC LIMIT ? OFFSET ?",
+            (org_id, user_id, limit, skip),
+        ).fetchall()
+    else:
+        rows = conn.execute(
+            "SELECT mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, "
+            "obtained_at FROM memories WHERE org_id = ? AND user_id = ? AND agent_id = ? "
+            "ORDER BY obtained_us DESC, memory_id DESC LIMIT ? OFFSET ?",
+            (org_id, user_id, agent_id, limit, skip),
+        ).fetchall()
+    return build_memories(conn, rows)
+
+
+def rows_of_interactions(conn: sqlite3.Connection, ix_rowids: Sequence[int]) -> list[MemoryRow]:
+    """Memory rows of some interactions, newest first (ties by id)."""
+    return conn.execute(
+        "SELECT mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, "
+        "obtained_at FROM memories WHERE ix_rowid IN (SELECT value FROM json_each(?)) "
+        "ORDER BY obtained_us DESC, memory_id DESC",
+        (json_list(ix_rowids),),
+    ).fetchall()
+
+
+def history(conn: sqlite3.Connection, org_id: str, user_id: str, memory_id: str) -> list[Memory]:
+    """Every version connected to the memory by contradiction links, newest first."""
+    start = _find(conn, org_id, user_id, memory_id)[0]
+    rows = conn.execute(
+        "WITH RECURSIVE chain(r) AS (SELECT ? "
+        "UNION SELECT l.newer FROM memory_links l JOIN chain ON l.older = chain.r "
+        "UNION SELECT l.older FROM memory_links l JOIN chain ON l.newer = chain.r) "
+        "SELECT m.mem_rowid, m.memory_id, m.org_id, m.user_id, m.agent_id, m.interaction_id, "
+        "m.memory, m.obtained_at FROM chain JOIN memories m ON m.mem_rowid = chain.r "
+        "WHERE m.org_id = ? AND m.user_id = ? ORDER BY m.obtained_us DESC, m.memory_id DESC",
+        (start, org_id, user_id),
+    ).fetchall()
+    return build_memories(conn, rows)
+
+
+def links_of_user(conn: sqlite3.Connection, org_id: str, user_id: str) -> list[tuple[str, str]]:
+    """Every ``(older_id, newer_id)`` link of the user's memories."""
+    rows = conn.execute(
+        "SELECT o.memory_id, n.memory_id FROM memories o "
+        "JOIN memory_links l ON l.older = o.mem_rowid JOIN memories n ON n.mem_rowid = l.newer "
+        "WHERE o.org_id = ? AND o.user_id = ?",
+        (org_id, user_id),
+    ).fetchall()
+    return sorted((str(older), str(newer)) for older, newer in rows)
+
+
+def list_for_indexing(
+    conn: sqlite3.Connection, org_id: str | None, after_memory_id: str, limit: int
+) -> list[Memory]:
+    """Memories by id after ``after_memory_id``, names resolved, without sources."""
+    if org_id is None:
+        rows = conn.execute(
+            "SELECT mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, "
+            "obtained_at FROM memories WHERE memory_id > ? ORDER BY memory_id LIMIT ?",
+            (after_memory_id, limit),
+        ).fetchall()
+    else:
+        rows = conn.execute(
+            "SELECT mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, "
+            "obtained_at FROM memories WHERE org_id = ? AND memory_id > ? "
+            "ORDER BY memory_id LIMIT ?",
+            (org_id, after_memory_id, limit),
+        ).fetchall()
+    return build_memories(conn, rows, with_sources=False)
+
+
+def resolve_batch(
+    conn: sqlite3.Connection, batch: Sequence[Sequence[tuple[str, str, str]]]
+) -> list[list[Memory]]:
+    """Resolve lists of ``(org_id, user_id, memory_id)`` hits to the heads of their chains.
+
+    One output list per input list; input order kept; duplicates keep their first position;
+    unknown ids dropped; a forked chain yields every head (newest first).
+    """
+    flat = [(i, j, hit) for i, hits in enumerate(batch) for j, hit in enumerate(hits)]
+    if not flat:
+        return [[] for _ in batch]
+    keyed = json_list([[i, j, org, user, mem] for i, j, (org, user, mem) in flat])
+    rows = conn.execute(
+        "WITH RECURSIVE hits(i, j, org_id, user_id, r) AS ("
+        " SELECT json_extract(h.value, '$[0]'), json_extract(h.value, '$[1]'), m.org_id,"
+        " m.user_id, m.mem_rowid FROM json_each(?) h JOIN memories m"
+        " ON m.memory_id = json_extract(h.value, '$[4]')"
+        " AND m.org_id = json_extract(h.value, '$[2]')"
+        " AND m.user_id = json_extract(h.value, '$[3]')),"
+        " reach(i, j, org_id, user_id, r) AS (SELECT i, j, org_id, user_id, r FROM hits"
+        " UNION SELECT reach.i, reach.j, reach.org_id, reach.user_id, l.newer FROM reach"
+        " JOIN memory_links l ON l.older = reach.r)"
+        " SELECT reach.i, reach.j, m.mem_rowid FROM reach JOIN memories m ON m.mem_rowid = reach.r"
+        " WHERE m.org_id = reach.org_id AND m.user_id = reach.user_id"
+        " AND NOT EXISTS (SELECT 1 FROM memory_links x WHERE x.older = reach.r)"
+        " ORDER BY reach.i, reach.j, m.obtained_us DESC, m.memory_id DESC",
+        (keyed,),
+    ).fetchall()
+    ordered: list[list[int]] = [[] for _ in batch]
+    seen: list[set[int]] = [set() for _ in batch]
+    for i, _j, mem_rowid in rows:
+        if mem_rowid not in seen[i]:
+            seen[i].add(mem_rowid)
+            ordered[i].append(mem_rowid)
+    unique = list(dict.fromkeys(r for group in ordered for r in group))
+    built = dict(zip(unique, build_memories(conn, _rows_by_rowid(conn, unique)), strict=True))
+    return [[built[r] for r in group] for group in ordered]

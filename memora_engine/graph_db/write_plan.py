@@ -1,0 +1,106 @@
+"""Pure write planning shared by the graph backends (no I/O).
+
+A write first turns the validated DTO into :class:`NewMemory` rows with their final ids, times
+and agents; the same rows then feed the vector index (with names resolved) and the graph
+transaction, so both stores hold the same ids.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from memora_engine.ids import new_memory_id
+from memora_engine.placeholders import resolve_placeholders
+from memora_engine.schema.models import Memory
+from memora_engine.schema.storage import ContraryMemoryToStore, MemoriesAndInteraction
+
+__all__ = ["Names", "NewMemory", "plan_memories", "relink_around"]
+
+
+@dataclass(frozen=True)
+class Names:
+    """Current user names and agent labels of one org, keyed by id (for placeholder resolution)."""
+
+    users: Mapping[str, str]
+    agents: Mapping[str, str]
+
+    def resolve(self, text: str) -> str:
+        """``text`` with known placeholders replaced."""
+        return resolve_placeholders(text, self.users, self.agents)
+
+
+@dataclass(frozen=True)
+class NewMemory:
+    """One memory about to be written, with everything the store needs."""
+
+    memory_id: str
+    text: str
+    obtained_at: datetime
+    agent_id: str
+    positions: tuple[int, ...]
+    contradicts: str | None
+
+    def to_memory(self, org_id: str, user_id: str, interaction_id: str, names: Names) -> Memory:
+        """The memory as the vector index must hold it (names resolved, no sources)."""
+        return Memory(
+            org_id=org_id,
+            user_id=user_id,
+            agent_id=self.agent_id,
+            interaction_id=interaction_id,
+            memory_id=self.memory_id,
+            memory=names.resolve(self.text),
+            obtained_at=self.obtained_at,
+        )
+
+
+def plan_memories(data: MemoriesAndInteraction, agent_id: str) -> list[NewMemory]:
+    """Assign ids, times and agents to the DTO's new and contrary memories, in write order."""
+    planned: list[NewMemory] = []
+    for item in data.all_memories():
+        contradicts = (
+            item.existing_contrary_memory_id if isinstance(item, ContraryMemoryToStore) else None
+        )
+        planned.append(
+            NewMemory(
+                memory_id=item.memory_id or new_memory_id(),
+                text=item.memory,
+                obtained_at=item.obtained_at or data.interaction_date,
+                agent_id=item.agent_id or agent_id,
+                positions=tuple(item.source_msg_block_pos),
+                contradicts=contradicts,
+            )
+        )
+    return planned
+
+
+def relink_around(links: Iterable[tuple[int, int]], doomed: set[int]) -> set[tuple[int, int]]:
+    """Links that keep history chains connected once the ``doomed`` memories are deleted.
+
+    Every surviving predecessor of a doomed memory is linked to every surviving successor
+    reachable through doomed memories only.
+
+    Examples:
+        >>> sorted(relink_around([(1, 2), (2, 3), (3, 4)], {2, 3}))
+        [(1, 4)]
+    """
+    successors: dict[int, list[int]] = defaultdict(list)
+    entries: list[tuple[int, int]] = []
+    for older, newer in links:
+        successors[older].append(newer)
+        if older not in doomed and newer in doomed:
+            entries.append((older, newer))
+    result: set[tuple[int, int]] = set()
+    for survivor, first in entries:
+        stack, seen = [first], {first}
+        while stack:
+            for nxt in successors[stack.pop()]:
+                if nxt not in doomed:
+                    if nxt != survivor:
+                        result.add((survivor, nxt))
+                elif nxt not in seen:
+                    seen.add(nxt)
+                    stack.append(nxt)
+    return result

@@ -1,0 +1,39 @@
+"""``GraphDBConformanceTests``: the behaviour every ``BaseGraphDB`` must show.
+
+Subclass it in a backend's test module and provide the ``graph_db`` fixture (an empty, set-up
+store with no vector store attached). Tests that need a vector store request the ``recorder``
+fixture, which wraps the real store of the ``vector_db`` fixture (by default the project's
+``qdrant_local_db``) in a :class:`~memora_engine.testing.RecordingVectorDB` and attaches it.
+
+Examples:
+    >>> class TestMyGraphDB(GraphDBConformanceTests):  # doctest: +SKIP
+    ...     @pytest.fixture
+    ...     async def graph_db(self):
+    ...         async with MyGraphDB(...) as store:
+    ...             yield store
+"""
+
+from __future__ import annotations
+
+from memora_engine.testing.graph_suite.bad_input import BadInputTests
+from memora_engine.testing.graph_suite.cascades import CascadeTests
+from memora_engine.testing.graph_suite.history import HistoryTests
+from memora_engine.testing.graph_suite.interactions import InteractionTests
+from memora_engine.testing.graph_suite.isolation import IsolationTests
+from memora_engine.testing.graph_suite.memories import MemoryTests
+from memora_engine.testing.graph_suite.support import GraphSuiteBase
+from memora_engine.testing.graph_suite.tenants import TenantTests
+
+__all__ = ["GraphDBConformanceTests", "GraphSuiteBase"]
+
+
+class GraphDBConformanceTests(
+    TenantTests,
+    InteractionTests,
+    MemoryTests,
+    HistoryTests,
+    CascadeTests,
+    IsolationTests,
+    BadInputTests,
+):
+    """Every conformance test; the subclass provides the ``graph_db`` fixture."""
