@@ -25,3 +25,45 @@ def _configure_model_dir() -> None:
 
 
 _configure_model_dir()
+
+
+# --- Shared encoders and a local vector store (vector search helper) -------------------------
+# Appended fixtures: the real local model, loaded once per session, and an empty QdrantDB in
+# qdrant-client's in-memory local mode using it.
+
+from collections.abc import AsyncIterator  # noqa: E402
+
+from memora_engine.embeddings import (  # noqa: E402
+    Bm25SparseEncoder,
+    DenseEncoder,
+    SparseEncoder,
+    default_dense_encoder,
+)
+from memora_engine.vector_db.qdrant import QdrantDB  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def dense_encoder() -> DenseEncoder:
+    """The real all-MiniLM-L6-v2 ONNX model from MEMORA_EMBEDDING_MODEL_DIR (no download)."""
+    return default_dense_encoder()
+
+
+@pytest.fixture(scope="session")
+def sparse_encoder() -> SparseEncoder:
+    """BM25 with Memora's stopwords (no download)."""
+    return Bm25SparseEncoder()
+
+
+@pytest.fixture
+async def qdrant_local_db(
+    dense_encoder: DenseEncoder, sparse_encoder: SparseEncoder
+) -> AsyncIterator[QdrantDB]:
+    """An empty, set-up QdrantDB in qdrant-client's in-memory local mode."""
+    store = QdrantDB(
+        location=":memory:", dense_encoder=dense_encoder, sparse_encoder=sparse_encoder
+    )
+    await store.setup()
+    try:
+        yield store
+    finally:
+        await store.close()

@@ -1,0 +1,449 @@
+"""``QdrantEdgeDB``: the embedded default vector store, on Qdrant Edge (``qdrant-edge-py``).
+
+Qdrant Edge is Qdrant's engine as a library: one shard in a local folder, no server. Its API is
+synchronous, so every shard call runs on one worker thread owned by the store (which also
+serializes access). Measured with qdrant-edge-py 0.9: the calls hold the GIL while they run, so
+the event loop can stall for the length of one call; the store keeps calls short (writes go in
+chunks, the slow ``optimize`` is never run implicitly) so that stall stays at a few ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import IO, Any, TypeVar
+
+import qdrant_edge as qe
+
+from memora_engine.embeddings.base import DenseEncoder, SparseEncoder, SparseVector
+from memora_engine.embeddings.factory import default_dense_encoder, default_sparse_encoder
+from memora_engine.errors import (
+    BackendError,
+    BackendUnavailableError,
+    InvalidInputError,
+    MemoraError,
+    UsageError,
+)
+from memora_engine.schema.models import Memory
+from memora_engine.vector_db._common import (
+    AGENT_ID,
+    DENSE_VECTOR,
+    SPARSE_VECTOR,
+    TENANT_KEYS,
+    Condition,
+    SearchPlan,
+    build_payload,
+    check_dense_dim,
+    count_conditions,
+    memory_from_payload,
+    plan_search,
+    scope_conditions,
+    validate_memories,
+    validate_memory_ids,
+    validate_queries,
+)
+from memora_engine.vector_db._encoding import EncodedQuery, encode_documents, encode_queries
+from memora_engine.vector_db.base import BaseVectorDB, MemorySearchScope, ScoredMemory
+from memora_engine.vector_db.config import HYBRID_DEFAULT, HybridSearchConfig
+
+__all__ = ["QdrantEdgeDB"]
+
+T = TypeVar("T")
+
+#: Points per shard update call (keeps each GIL-holding call to a few milliseconds).
+_UPSERT_CHUNK = 128
+#: Lock file inside the store's folder, held while a store is open.
+LOCK_FILE = ".memora.lock"
+_CONFIG_FILE = "edge_config.json"
+
+
+class _FolderLock:
+    """An exclusive, non-blocking OS lock on a file (fcntl on POSIX, msvcrt on Windows)."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._handle: IO[str] | None = None
+
+    def acquire(self) -> None:
+        handle = open(self._path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release
+        try:
+            if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+                import msvcrt
+
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.close()
+            raise
+        self._handle = handle
+
+    def release(self) -> None:
+        if self._handle is None:
+            return
+        try:
+            if sys.platform == "win32":  # pragma: no cover
+                import msvcrt
+
+                msvcrt.locking(self._handle.fileno(), msvcrt.LK_UNLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
+        finally:
+            self._handle.close()
+            self._handle = None
+
+
+def _to_filter(conditions: Sequence[Condition]) -> qe.Filter | None:
+    if not conditions:
+        return None
+    return qe.Filter(
+        must=[qe.FieldCondition(key, match=qe.MatchValue(value)) for key, value in conditions]
+    )
+
+
+def _tenant_filter(conditions: Sequence[Condition]) -> qe.Filter:
+    """A filter that must not be empty (deletes by tenant never match everything)."""
+    flt = _to_filter(conditions)
+    if flt is None:
+        raise InvalidInputError("a tenant delete needs an org_id.")
+    return flt
+
+
+def _sparse(vector: SparseVector) -> qe.SparseVector:
+    return qe.SparseVector(vector.indices, vector.values)
+
+
+def _query_request(plan: SearchPlan, query: EncodedQuery) -> qe.QueryRequest:
+    """One Qdrant Edge request for one query of the plan (pure)."""
+    flt = _to_filter(plan.conditions)
+    if plan.mode == "dense":
+        assert query.dense is not None
+        thresholds = [
+            t for t in (plan.score_threshold, plan.dense_score_threshold) if t is not None
+        ]
+        return qe.QueryRequest(
+            limit=plan.limit,
+            query=qe.Query.Nearest(query.dense, using=DENSE_VECTOR),
+            filter=flt,
+            score_threshold=max(thresholds) if thresholds else None,
+            with_payload=True,
+        )
+    if plan.mode == "sparse":
+        assert query.sparse is not None
+        return qe.QueryRequest(
+            limit=plan.limit,
+            query=qe.Query.Nearest(_sparse(query.sparse), using=SPARSE_VECTOR),
+            filter=flt,
+            score_threshold=plan.score_threshold,
+            with_payload=True,
+        )
+    assert query.dense is not None
+    prefetches = [
+        qe.Prefetch(
+            limit=plan.dense_depth,
+            query=qe.Query.Nearest(query.dense, using=DENSE_VECTOR),
+            filter=flt,
+            score_threshold=plan.dense_score_threshold,
+        )
+    ]
+    weights = list(plan.weights) if plan.weights else None
+    if query.sparse is not None and not query.sparse.is_empty():
+        prefetches.append(
+            qe.Prefetch(
+                limit=plan.sparse_depth,
+                query=qe.Query.Nearest(_sparse(query.sparse), using=SPARSE_VECTOR),
+                filter=flt,
+            )
+        )
+    elif weights:
+        weights = weights[:1]
+    fusion: Any = (
+        qe.Fusion.Rrf(k=plan.rrf_k, weights=weights) if plan.fusion == "rrf" else qe.Fusion.Dbsf()
+    )
+    return qe.QueryRequest(
+        limit=plan.limit,
+        prefetches=prefetches,
+        query=fusion,
+        filter=flt,
+        score_threshold=plan.score_threshold,
+        with_payload=True,
+    )
+
+
+def _updater(operation: qe.UpdateOperation) -> Callable[[qe.EdgeShard], None]:
+    def apply(shard: qe.EdgeShard) -> None:
+        shard.update(operation)
+
+    return apply
+
+
+def _stored_dense_dim(folder: Path) -> int | None:
+    """The dense size recorded in an existing shard's config (None if unreadable)."""
+    try:
+        config = json.loads((folder / _CONFIG_FILE).read_text(encoding="utf-8"))
+        size = config["vectors"][DENSE_VECTOR]["size"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return size if isinstance(size, int) else None
+
+
+class QdrantEdgeDB(BaseVectorDB):
+    """Embedded hybrid memory search on Qdrant Edge: no server, data in one folder.
+
+    Same behaviour as ``QdrantDB`` (named dense + BM25 sparse vectors with IDF, tenant keyword
+    indexes, RRF fusion in one request per batch). One process at a time may open a folder: a
+    second one gets :class:`~memora_engine.errors.BackendUnavailableError` (an OS lock on
+    ``.memora.lock`` in the folder, released on :meth:`close`). Writes are flushed before they
+    return.
+
+    Args:
+        path: The store's folder (created if missing).
+        dense_encoder: Dense encoder (default: :func:`default_dense_encoder`).
+        sparse_encoder: Sparse encoder (default: BM25).
+        search_config: Search settings (default: ``HYBRID_DEFAULT``).
+
+    Examples:
+        >>> async with QdrantEdgeDB("./memora-data/vectors") as store:  # doctest: +SKIP
+        ...     await store.upsert_memories(memories)
+        ...     [hits] = await store.search_memories(["allergies"], MemorySearchScope.USER,
+        ...                                          "org1", "user1")
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        dense_encoder: DenseEncoder | None = None,
+        sparse_encoder: SparseEncoder | None = None,
+        search_config: HybridSearchConfig | None = None,
+    ) -> None:
+        self.path = Path(path).expanduser()
+        self._dense = dense_encoder
+        self._sparse = sparse_encoder
+        self.search_config = search_config or HYBRID_DEFAULT
+        self._shard: qe.EdgeShard | None = None
+        self._executor: ThreadPoolExecutor | None = None
+        self._lock = _FolderLock(self.path / LOCK_FILE)
+        self._setup_lock = asyncio.Lock()
+
+    @property
+    def dense_encoder(self) -> DenseEncoder:
+        """The dense encoder (the default one is built on first use)."""
+        if self._dense is None:
+            self._dense = default_dense_encoder()
+        return self._dense
+
+    @property
+    def sparse_encoder(self) -> SparseEncoder:
+        """The sparse encoder (BM25 by default)."""
+        if self._sparse is None:
+            self._sparse = default_sparse_encoder()
+        return self._sparse
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def setup(self) -> None:
+        async with self._setup_lock:
+            if self._shard is not None:
+                return
+            dim = await self.dense_encoder.aget_dim()
+            executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="memora-edge")
+            try:
+                loop = asyncio.get_running_loop()
+                self._shard = await loop.run_in_executor(executor, self._open, dim)
+            except BaseException:
+                executor.shutdown(wait=False)
+                raise
+            self._executor = executor
+
+    def _open(self, dim: int) -> qe.EdgeShard:
+        """Lock the folder, then load or create the shard (worker thread)."""
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+            self._lock.acquire()
+        except OSError as exc:
+            raise BackendUnavailableError(
+                f"Vector store folder {self.path} is open in another process (or not "
+                "writable); close the other Memora instance, or use a Qdrant server for "
+                "shared access."
+            ) from exc
+        try:
+            if (self.path / _CONFIG_FILE).exists():
+                stored = _stored_dense_dim(self.path)
+                if stored is not None:
+                    check_dense_dim(stored, dim, f"Vector store {self.path}")
+                return self._call_edge("open", lambda: qe.EdgeShard.load(str(self.path)))
+            return self._call_edge("create", lambda: self._create(dim))
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _create(self, dim: int) -> qe.EdgeShard:
+        needs_idf = self.sparse_encoder.needs_idf
+        config = qe.EdgeConfig(
+            vectors={DENSE_VECTOR: qe.EdgeVectorParams(size=dim, distance=qe.Distance.Cosine)},
+            sparse_vectors={
+                SPARSE_VECTOR: qe.EdgeSparseVectorParams(
+                    modifier=qe.Modifier.Idf if needs_idf else None
+                )
+            },
+        )
+        shard = qe.EdgeShard.create(str(self.path), config)
+        for key in (*TENANT_KEYS, AGENT_ID):
+            params = qe.KeywordIndexParams(is_tenant=key in TENANT_KEYS)
+            shard.update(qe.UpdateOperation.create_field_index(key, params))
+        shard.flush()
+        return shard
+
+    async def close(self) -> None:
+        shard, executor = self._shard, self._executor
+        self._shard, self._executor = None, None
+        if executor is None:
+            return
+        try:
+            if shard is not None:
+                loop = asyncio.get_running_loop()
+                await loop.run_in_executor(executor, self._close_shard, shard)
+        finally:
+            executor.shutdown(wait=True)
+
+    def _close_shard(self, shard: qe.EdgeShard) -> None:
+        try:
+            shard.flush()
+            shard.close()
+        finally:
+            self._lock.release()
+
+    async def optimize(self) -> bool:
+        """Build the shard's indexes now (CPU-heavy; holds the GIL for its whole run).
+
+        Searches are correct without it; run it in maintenance windows of large stores.
+        Returns whether anything was optimized.
+        """
+        return await self._run("optimize", lambda shard: shard.optimize())
+
+    # -- shard access ------------------------------------------------------------------------
+
+    @staticmethod
+    def _call_edge(action: str, fn: Callable[[], T]) -> T:
+        """Run one Qdrant Edge call, translating its errors (worker thread)."""
+        try:
+            return fn()
+        except MemoraError:
+            raise
+        except Exception as exc:  # qdrant-edge raises plain Exception("Service runtime error")
+            message = str(exc)
+            if "WouldBlock" in message or "lock" in message.lower():
+                raise BackendUnavailableError(f"Qdrant Edge {action} failed: {message}") from exc
+            raise BackendError(f"Qdrant Edge {action} failed: {message}") from exc
+
+    async def _run(self, action: str, fn: Callable[[qe.EdgeShard], T]) -> T:
+        """Run ``fn(shard)`` on the store's worker thread (setting up first if needed)."""
+        if self._shard is None:
+            await self.setup()
+        shard, executor = self._shard, self._executor
+        if shard is None or executor is None:
+            raise UsageError("The vector store was closed while this call was starting.")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(executor, self._call_edge, action, lambda: fn(shard))
+
+    # -- writes ------------------------------------------------------------------------------
+
+    async def upsert_memories(self, memories: Sequence[Memory]) -> None:
+        checked = validate_memories(memories)
+        if not checked:
+            return
+        if self._shard is None:
+            await self.setup()
+        for start in range(0, len(checked), _UPSERT_CHUNK * 2):
+            chunk = checked[start : start + _UPSERT_CHUNK * 2]
+            dense, sparse = await encode_documents(
+                [m.memory for m in chunk], self.dense_encoder, self.sparse_encoder
+            )
+            points = [
+                qe.Point(
+                    memory.memory_id,
+                    {DENSE_VECTOR: d, SPARSE_VECTOR: _sparse(s)},
+                    build_payload(memory),
+                )
+                for memory, d, s in zip(chunk, dense, sparse, strict=True)
+            ]
+            for at in range(0, len(points), _UPSERT_CHUNK):
+                operation = qe.UpdateOperation.upsert_points(points[at : at + _UPSERT_CHUNK])
+                await self._run("upsert", _updater(operation))
+        await self._run("flush", lambda shard: shard.flush())
+
+    async def delete_memories(self, memory_ids: Sequence[str]) -> None:
+        ids = validate_memory_ids(memory_ids)
+        if not ids:
+            return
+        operation = qe.UpdateOperation.delete_points(list(ids))
+        await self._write("delete", operation)
+
+    async def _write(self, action: str, operation: qe.UpdateOperation) -> None:
+        def apply(shard: qe.EdgeShard) -> None:
+            shard.update(operation)
+            shard.flush()
+
+        await self._run(action, apply)
+
+    async def delete_all_user_memories(self, org_id: str, user_id: str) -> None:
+        flt = _tenant_filter(count_conditions(org_id, user_id))
+        await self._write("delete", qe.UpdateOperation.delete_points_by_filter(flt))
+
+    async def delete_all_organization_memories(self, org_id: str) -> None:
+        flt = _tenant_filter(count_conditions(org_id, None))
+        await self._write("delete", qe.UpdateOperation.delete_points_by_filter(flt))
+
+    # -- reads -------------------------------------------------------------------------------
+
+    async def search_memories(
+        self,
+        queries: Sequence[str],
+        memory_search_scope: MemorySearchScope,
+        org_id: str,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        *,
+        limit: int | None = None,
+    ) -> list[list[ScoredMemory]]:
+        texts = validate_queries(queries)
+        conditions = scope_conditions(memory_search_scope, org_id, user_id, agent_id)
+        plan = plan_search(self.search_config, limit, conditions)
+        if self._shard is None:
+            await self.setup()
+        encoded = await encode_queries(texts, plan, self.dense_encoder, self.sparse_encoder)
+        active = [i for i, q in enumerate(encoded) if q.searchable(plan)]
+        results: list[list[ScoredMemory]] = [[] for _ in texts]
+        if not active:
+            return results
+        batch = qe.QueryBatchRequest([_query_request(plan, encoded[i]) for i in active])
+        responses = await self._run("search", lambda shard: shard.query_batch(batch))
+        for i, points in zip(active, responses, strict=True):
+            results[i] = [
+                (memory_from_payload(point.id, point.payload), float(point.score))
+                for point in points
+            ]
+        return results
+
+    async def count(self, org_id: str | None = None, user_id: str | None = None) -> int:
+        request = qe.CountRequest(exact=True, filter=_to_filter(count_conditions(org_id, user_id)))
+        return await self._run("count", lambda shard: shard.count(request))
+
+    async def existing_ids(self, memory_ids: Sequence[str]) -> set[str]:
+        ids = validate_memory_ids(memory_ids)
+        if not ids:
+            return set()
+        records = await self._run(
+            "retrieve",
+            lambda shard: shard.retrieve(list(ids), with_payload=False, with_vector=False),
+        )
+        return {str(record.id) for record in records}

@@ -1,0 +1,151 @@
+"""QdrantEdgeDB (the embedded default) passes the vector suite; folder lock and durability."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from memora_engine.embeddings import DenseEncoder, FastEmbedDenseEncoder, SparseEncoder
+from memora_engine.errors import BackendUnavailableError, ConfigurationError
+from memora_engine.testing.vector_suite import VectorDBConformanceTests, make_memory
+from memora_engine.vector_db.base import BaseVectorDB, MemorySearchScope
+from memora_engine.vector_db.qdrant_edge import QdrantEdgeDB
+
+
+class TestQdrantEdge(VectorDBConformanceTests):
+    supports_reopen = True
+
+    @pytest.fixture
+    async def vector_db(
+        self, tmp_path: Path, dense_encoder: DenseEncoder, sparse_encoder: SparseEncoder
+    ) -> AsyncIterator[QdrantEdgeDB]:
+        self._encoders = (dense_encoder, sparse_encoder)
+        self._path = tmp_path / "edge"
+        store = QdrantEdgeDB(self._path, dense_encoder=dense_encoder, sparse_encoder=sparse_encoder)
+        await store.setup()
+        yield store
+        await store.close()
+
+    async def reopen(self, vector_db: BaseVectorDB) -> BaseVectorDB:
+        await vector_db.close()
+        dense, sparse = self._encoders
+        store = QdrantEdgeDB(self._path, dense_encoder=dense, sparse_encoder=sparse)
+        await store.setup()
+        return store
+
+
+async def test_second_store_on_same_folder_is_unavailable(
+    tmp_path: Path, dense_encoder: DenseEncoder, sparse_encoder: SparseEncoder
+) -> None:
+    async with QdrantEdgeDB(tmp_path, dense_encoder=dense_encoder, sparse_encoder=sparse_encoder):
+        other = QdrantEdgeDB(tmp_path, dense_encoder=dense_encoder, sparse_encoder=sparse_encoder)
+        with pytest.raises(BackendUnavailableError, match="another process"):
+            await other.setup()
+    # Released on close: the folder opens again.
+    async with QdrantEdgeDB(tmp_path, dense_encoder=dense_encoder, sparse_encoder=sparse_encoder):
+        pass
+
+
+def test_second_process_gets_a_clear_error(tmp_path: Path) -> None:
+    """A real second process opening a folder this process holds fails with a clear error."""
+    script = textwrap.dedent(
+        f"""
+        import asyncio
+        from memora_engine.errors import BackendUnavailableError
+        from memora_engine.vector_db.qdrant_edge import QdrantEdgeDB
+        async def main():
+            try:
+                await QdrantEdgeDB({str(tmp_path)!r}).setup()
+            except BackendUnavailableError as exc:
+                print("UNAVAILABLE", exc)
+        asyncio.run(main())
+        """
+    )
+
+    async def hold_and_probe() -> str:
+        async with QdrantEdgeDB(tmp_path):
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", script, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            out, err = await proc.communicate()
+            assert proc.returncode == 0, err.decode()
+            return out.decode()
+
+    assert "UNAVAILABLE" in asyncio.run(hold_and_probe())
+
+
+async def test_upsert_survives_a_killed_process(tmp_path: Path) -> None:
+    """An upsert that returned is on disk even if the process dies without closing."""
+    script = textwrap.dedent(
+        f"""
+        import asyncio, os
+        from memora_engine.testing.vector_suite import make_memory
+        from memora_engine.vector_db.qdrant_edge import QdrantEdgeDB
+        async def main():
+            store = QdrantEdgeDB({str(tmp_path)!r})
+            await store.upsert_memories([make_memory("Jake is allergic to peanuts",
+                memory_id="0b6f3e0e-7c1d-4a59-9a44-2f6c1f0d8a11")])
+            os._exit(0)  # no close, no flush at exit
+        asyncio.run(main())
+        """
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", script, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    _, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    async with QdrantEdgeDB(tmp_path) as store:
+        assert await store.count() == 1
+        [hits] = await store.search_memories(["peanuts"], MemorySearchScope.USER, "org-a", "user-1")
+        assert [m.memory_id for m, _ in hits] == ["0b6f3e0e-7c1d-4a59-9a44-2f6c1f0d8a11"]
+
+
+async def test_dimension_change_is_a_configuration_error(
+    tmp_path: Path, dense_encoder: DenseEncoder, sparse_encoder: SparseEncoder
+) -> None:
+    async with QdrantEdgeDB(tmp_path, dense_encoder=dense_encoder, sparse_encoder=sparse_encoder):
+        pass
+    folder = Path(__import__("os").environ["MEMORA_EMBEDDING_MODEL_DIR"])
+    wrong = FastEmbedDenseEncoder(model_dir=folder, dim=768)
+    store = QdrantEdgeDB(tmp_path, dense_encoder=wrong, sparse_encoder=sparse_encoder)
+    with pytest.raises(ConfigurationError, match="384-dimensional"):
+        await store.setup()
+    # The failed open released the folder lock.
+    async with QdrantEdgeDB(tmp_path, dense_encoder=dense_encoder, sparse_encoder=sparse_encoder):
+        pass
+
+
+async def test_search_does_not_stall_other_coroutines(
+    tmp_path: Path, dense_encoder: DenseEncoder, sparse_encoder: SparseEncoder
+) -> None:
+    """Shard calls run on the store's thread: a ticker coroutine keeps running meanwhile."""
+    async with QdrantEdgeDB(
+        tmp_path, dense_encoder=dense_encoder, sparse_encoder=sparse_encoder
+    ) as store:
+        await store.upsert_memories([make_memory(f"Jake fact number {i}") for i in range(50)])
+        ticks = 0
+        stop = asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while not stop.is_set():
+                ticks += 1
+                await asyncio.sleep(0)
+
+        task = asyncio.create_task(ticker())
+        results = await asyncio.gather(
+            *(
+                store.search_memories(["Jake fact"], MemorySearchScope.USER, "org-a", "user-1")
+                for _ in range(5)
+            )
+        )
+        stop.set()
+        await task
+        assert all(len(r[0]) == 10 for r in results)
+        assert ticks > 5
