@@ -355,7 +355,7 @@ class Memora:
         related = await self.search_memories_as_one(
             user.org_id,
             user.user_id,
-            [c.text for c in candidates][:MAX_QUERIES_PER_SEARCH],
+            [c.text[:MAX_QUERY_CHARS] for c in candidates][:MAX_QUERIES_PER_SEARCH],
             agent_id=agent.agent_id,
             search_across_agents=update_across_agents,
         )

@@ -5,6 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass
 
+from memora_engine.errors import InvalidInputError
+from memora_engine.ids import check_encodable
+from memora_engine.limits import MAX_MEMORY_CHARS
 from memora_engine.placeholders import replace_model_tokens
 from memora_engine.schema.extraction import MemoryComparisonResponse, MemoryExtractionResponse
 from memora_engine.schema.models import Memory
@@ -56,7 +59,7 @@ def candidates_from_extraction(
     out: list[Candidate] = []
     for item in response.all_memories():
         text = replace_model_tokens(item.memory, user_id=user_id, agent_id=agent_id).strip()
-        if not text or text in seen:
+        if not text or text in seen or not _storable(text):
             continue
         seen.add(text)
         sources = tuple(sorted({p for p in item.msg_source_ids if 0 <= p < message_count}))
@@ -85,7 +88,8 @@ def plan_from_comparison(
         if not 0 <= position < len(candidates):
             return None
         text = replace_model_tokens(memory, user_id=user_id, agent_id=agent_id).strip()
-        text = text or candidates[position].text
+        if not text or not _storable(text):
+            text = candidates[position].text
         if text in used_texts:
             return None
         used_texts.add(text)
@@ -111,6 +115,17 @@ def plan_from_comparison(
         if mapped is not None:
             new.append(MemoryToStore(memory=mapped[0], source_msg_block_pos=mapped[1]))
     return new, contrary
+
+
+def _storable(text: str) -> bool:
+    """Whether a model-written memory text can be stored (size, no NUL or lone surrogate)."""
+    if len(text) > MAX_MEMORY_CHARS:
+        return False
+    try:
+        check_encodable(text, "memory")
+    except InvalidInputError:
+        return False
+    return True
 
 
 def rank_hits(

@@ -114,11 +114,13 @@ async def test_update_appends_messages_and_sources_index_the_new_list(
     # The update prompt carried the earlier memories so only new facts are asked for.
     interaction = await memora.graph.get_interaction(tenant.org_id, tenant.user_id, iid)
     assert interaction.messages_as_dicts() == longer
-    assert interaction.updated_at == later and interaction.created_at == T0
+    assert interaction.updated_at == later
+    assert interaction.created_at == T0
     dog = await memora.search_memories_as_one(tenant.org_id, tenant.user_id, ["pet dog"])
     assert dog[0].memory == "Jake has a dog named Rex"
     assert [s.content for s in dog[0].message_sources] == [longer[2]["content"]]
-    assert provider.counts["extraction"] == 2 and provider.counts["comparison"] == 1
+    assert provider.counts["extraction"] == 2
+    assert provider.counts["comparison"] == 1
 
 
 async def test_diverging_update_truncates_but_keeps_old_memories(
@@ -255,7 +257,8 @@ async def test_recall_excludes_filter_out_set_and_model_filter_ignores_unknown_i
         "Sarah is in pain",
         enable_final_model_based_memory_filter=True,
     )
-    assert filtered_ids == [wife_id] and filtered[0].memory_id == wife_id
+    assert filtered_ids == [wife_id]
+    assert filtered[0].memory_id == wife_id
     assert provider.counts["filter"] == 1
 
 

@@ -24,7 +24,8 @@ VALID = '{"memories_first_pass": [{"memory": "#user_#id# says hi", "msg_source_i
 async def test_text_call_returns_text_and_counts_usage() -> None:
     llm = ChatModelLLM(ScriptedChatModel(responses=["hello there"]))
     assert await llm(MESSAGES) == "hello there"
-    assert llm.usage.calls == 1 and llm.usage.input_tokens > 0
+    assert llm.usage.calls == 1
+    assert llm.usage.input_tokens > 0
 
 
 async def test_json_mode_accepts_fenced_json_and_instructs_the_model() -> None:
@@ -40,7 +41,8 @@ async def test_invalid_output_is_retried_with_the_error_then_succeeds() -> None:
     assert len(result.all_memories()) == 1
     assert len(model.calls) == 2
     correction = str(model.calls[1][-1].content)
-    assert "not valid" in correction and "memories_first_pass" in correction
+    assert "not valid" in correction
+    assert "memories_first_pass" in correction
 
 
 async def test_invalid_output_after_retries_raises() -> None:
@@ -68,7 +70,8 @@ def test_parse_json_output_reports_why() -> None:
 def test_as_backend_llm_accepts_models_and_rejects_other_types() -> None:
     chat = ScriptedChatModel(responses=[])
     wrapped = as_backend_llm(chat)
-    assert isinstance(wrapped, ChatModelLLM) and wrapped.chat_model is chat
+    assert isinstance(wrapped, ChatModelLLM)
+    assert wrapped.chat_model is chat
     assert as_backend_llm(wrapped) is wrapped
     assert as_backend_llm(None) is None
     with pytest.raises(InvalidInputError):

@@ -308,8 +308,11 @@ def test_names_by_org_groups_rows() -> None:
         _row(cypher.NAMES, kind="user", org_id="o2", id="u1", name="Bob"),
     ]
     names = mapping.names_by_org(rows)
-    assert names["o1"].resolve("user_u1 and agent_a1") == "Jake and Helper"
-    assert names["o2"].resolve("user_u1 and agent_a1") == "Bob and agent_a1"
+    text = "user_u1 and agent_a1"
+    assert names["o1"].resolve(text, user_id="u1", agent_id="a1") == "Jake and Helper"
+    assert names["o2"].resolve(text, user_id="u1", agent_id="a1") == "Bob and agent_a1"
+    # Only the memory's own user and agent are resolved, never another user named in the text.
+    assert names["o1"].resolve(text, user_id="u9", agent_id="a1") == "user_u1 and Helper"
 
 
 # ---------------------------------------------------------------------------------- writes

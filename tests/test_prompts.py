@@ -28,11 +28,14 @@ def test_extraction_wraps_every_message_with_its_block_id_and_states_the_date() 
         extract_agent_memories=False,
     )
     assert out[0]["role"] == "system"
-    assert "Friday" in out[0]["content"] and "2024-12-06" in out[0]["content"]
-    assert "#user_#id#" in out[0]["content"] and "memories_first_pass" in out[0]["content"]
+    assert "Friday" in out[0]["content"]
+    assert "2024-12-06" in out[0]["content"]
+    assert "#user_#id#" in out[0]["content"]
+    assert "memories_first_pass" in out[0]["content"]
     assert "about the assistant" not in out[0]["content"]
     assert [m["role"] for m in out[1:]] == ["user", "assistant"]
-    assert out[1]["content"].startswith("MESSAGE BLOCK ID: 0") and out[1]["content"].endswith("hi")
+    assert out[1]["content"].startswith("MESSAGE BLOCK ID: 0")
+    assert out[1]["content"].endswith("hi")
     assert out[2]["content"].startswith("MESSAGE BLOCK ID: 1")
 
 
@@ -69,7 +72,8 @@ def test_comparison_shows_ids_and_numbered_candidates() -> None:
         agent_id="a",
         now=NOW,
     )
-    assert "user_u" in out[0]["content"] and "agent_a" in out[0]["content"]
+    assert "user_u" in out[0]["content"]
+    assert "agent_a" in out[0]["content"]
     body = out[1]["content"]
     assert "11111111-1111-4111-8111-111111111111" in body
     candidates_json = body.split("NEW CANDIDATE MEMORIES:", 1)[1]
@@ -80,9 +84,11 @@ def test_query_generation_and_filter_messages() -> None:
     q = build_query_generation_messages(
         Prompts(), message="Sarah is in pain", preceding_messages=[], now=NOW
     )
-    assert "(none)" in q[1]["content"] and "Sarah is in pain" in q[1]["content"]
+    assert "(none)" in q[1]["content"]
+    assert "Sarah is in pain" in q[1]["content"]
     f = build_filter_messages(Prompts(), message="m", queries=["q1", "q2"], memories=[], now=NOW)
-    assert "- q1\n- q2" in f[0]["content"] and f[1]["content"] == "[]"
+    assert "- q1\n- q2" in f[0]["content"]
+    assert f[1]["content"] == "[]"
 
 
 def test_prompts_are_overridable_without_mutating_the_default() -> None:

@@ -9,7 +9,8 @@ Methods are grouped by entity and keep the original Memora names. Shared rules:
 * Every id is scoped by its tenant: a user id is only looked up within its org, an interaction
   or memory within its org and user. No method returns another org's or user's data.
 * Memory text is stored with ``user_<id>`` / ``agent_<id>`` placeholders and resolved on every
-  read to the current user name / agent label (see :mod:`memora_engine.placeholders`).
+  read to the current name of the memory's own user / label of its own agent (see
+  :mod:`memora_engine.placeholders`); other ids in the text are left as written.
 * Each public write is one transaction. When a vector store is associated, writes index the new
   memories there first (durably), then commit the graph; if the graph write fails the new points
   are deleted again (:meth:`BaseGraphDB._write_with_vectors`). Deletes commit the graph first,

@@ -27,9 +27,15 @@ class Names:
     users: Mapping[str, str]
     agents: Mapping[str, str]
 
-    def resolve(self, text: str) -> str:
-        """``text`` with known placeholders replaced."""
-        return resolve_placeholders(text, self.users, self.agents)
+    def resolve(self, text: str, *, user_id: str, agent_id: str) -> str:
+        """``text`` of a memory of ``user_id`` / ``agent_id`` with its placeholders replaced.
+
+        Only the memory's own user and agent are resolved (that is all extraction writes), so
+        text a user typed, such as another user's ``user_<id>``, never reveals a name.
+        """
+        users = {user_id: self.users[user_id]} if user_id in self.users else {}
+        agents = {agent_id: self.agents[agent_id]} if agent_id in self.agents else {}
+        return resolve_placeholders(text, users, agents)
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,7 @@ class NewMemory:
             agent_id=self.agent_id,
             interaction_id=interaction_id,
             memory_id=self.memory_id,
-            memory=names.resolve(self.text),
+            memory=names.resolve(self.text, user_id=user_id, agent_id=self.agent_id),
             obtained_at=self.obtained_at,
         )
 

@@ -141,7 +141,9 @@ def to_memory(row: Row, names: Mapping[str, Names]) -> Memory:
         agent_id=row["agent_id"],
         interaction_id=row.get("interaction_id"),
         memory_id=row["memory_id"],
-        memory=names.get(row["org_id"], EMPTY_NAMES).resolve(row["memory"]),
+        memory=names.get(row["org_id"], EMPTY_NAMES).resolve(
+            row["memory"], user_id=row["user_id"], agent_id=row["agent_id"]
+        ),
         obtained_at=to_datetime(row["obtained_at"]),
         message_sources=to_messages(row.get("message_sources")),
     )

@@ -96,7 +96,7 @@ def build_memories(
             agent_id=agent_id,
             interaction_id=interaction_id,
             memory_id=memory_id,
-            memory=names[org_id].resolve(text),
+            memory=names[org_id].resolve(text, user_id=user_id, agent_id=agent_id),
             obtained_at=decode_time(obtained_at),
             message_sources=sources.get(mem_rowid, []),
         )

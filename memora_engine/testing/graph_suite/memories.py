@@ -173,8 +173,8 @@ class MemoryTests(GraphSuiteBase):
     async def test_placeholders_of_other_users_and_unknown_ids(
         self, graph_db: BaseGraphDB, world: World
     ) -> None:
-        """If this fails, check placeholders resolve any user/agent of the SAME org only and
-        unknown ids stay untouched."""
+        """If this fails, check only the memory's OWN user and agent are resolved: other users
+        (same org or not), other agents and unknown ids stay untouched."""
         mary = await graph_db.create_user(world.org_id, "Mary")
         stranger_org = await graph_db.create_organization("Elsewhere")
         stranger = await graph_db.create_user(stranger_org.org_id, "Stranger")
@@ -184,7 +184,8 @@ class MemoryTests(GraphSuiteBase):
         )
         (memory,) = await _save(graph_db, world, [text])
         assert memory.memory == (
-            f"Jake met Mary and user_{stranger.user_id}; user_unknown42 and agent_ghost stayed home"
+            f"Jake met user_{mary.user_id} and user_{stranger.user_id}; "
+            "user_unknown42 and agent_ghost stayed home"
         )
 
     async def test_placeholder_followed_by_word_characters(
