@@ -8,8 +8,17 @@ from typing import Any
 from memora_engine.errors import InvalidInputError
 from memora_engine.ids import require_id, require_memory_id, require_text
 from memora_engine.limits import MAX_NAME_CHARS, MAX_PAGE_LIMIT
+from memora_engine.schema.storage import MemoriesAndInteraction, validate_input
 
-__all__ = ["check_flag", "check_name", "check_page", "check_refs", "optional_id"]
+__all__ = [
+    "check_flag",
+    "check_name",
+    "check_page",
+    "check_refs",
+    "checked_write",
+    "optional_id",
+    "owner_ids",
+]
 
 _MAX_SKIP = 2**62
 
@@ -70,3 +79,17 @@ def check_refs(batch: Any) -> list[list[tuple[str, str, str]]]:
             )
         checked.append(group)
     return checked
+
+
+def owner_ids(org_id: Any, agent_id: Any, user_id: Any) -> tuple[str, str, str]:
+    """Validate the ``(org_id, agent_id, user_id)`` of a write."""
+    return (
+        require_id(org_id, "org_id"),
+        require_id(agent_id, "agent_id"),
+        require_id(user_id, "user_id"),
+    )
+
+
+def checked_write(value: Any) -> MemoriesAndInteraction:
+    """Validate the DTO of a save or update."""
+    return validate_input(MemoriesAndInteraction, value, what="memories_and_interaction")

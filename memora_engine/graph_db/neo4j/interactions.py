@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from memora_engine.errors import InteractionNotFoundError, UserNotFoundError
-from memora_engine.graph_db.checks import check_flag, check_page
+from memora_engine.graph_db.checks import check_flag, check_page, checked_write, owner_ids
 from memora_engine.graph_db.neo4j import cypher
 from memora_engine.graph_db.neo4j.core import Neo4jCore, fetch, fetch_one, lookup_names
 from memora_engine.graph_db.neo4j.mapping import (
@@ -27,7 +27,7 @@ from memora_engine.graph_db.neo4j.tenants import require_user
 from memora_engine.graph_db.write_plan import Names, NewMemory, plan_memories
 from memora_engine.ids import new_short_id, require_id
 from memora_engine.schema.models import Interaction
-from memora_engine.schema.storage import MemoriesAndInteraction, validate_input
+from memora_engine.schema.storage import MemoriesAndInteraction
 
 if TYPE_CHECKING:
     from neo4j import AsyncManagedTransaction
@@ -293,13 +293,13 @@ class Neo4jInteractions(Neo4jCore):
         *,
         interaction_id: str | None = None,
     ) -> tuple[str, datetime]:
-        oid, aid, uid = _owner_ids(org_id, agent_id, user_id)
+        oid, aid, uid = owner_ids(org_id, agent_id, user_id)
         iid = (
             new_short_id()
             if interaction_id is None
             else require_id(interaction_id, "interaction_id")
         )
-        data = _checked_dto(memories_and_interaction)
+        data = checked_write(memories_and_interaction)
         await self._write_planned(oid, uid, aid, iid, data, new=True)
         return iid, data.interaction_date
 
@@ -311,9 +311,9 @@ class Neo4jInteractions(Neo4jCore):
         interaction_id: str,
         updated_memories_and_interaction: MemoriesAndInteraction,
     ) -> tuple[str, datetime]:
-        oid, aid, uid = _owner_ids(org_id, agent_id, user_id)
+        oid, aid, uid = owner_ids(org_id, agent_id, user_id)
         iid = require_id(interaction_id, "interaction_id")
-        data = _checked_dto(updated_memories_and_interaction)
+        data = checked_write(updated_memories_and_interaction)
         await self._write_planned(oid, uid, aid, iid, data, new=False)
         return iid, data.interaction_date
 
@@ -400,15 +400,3 @@ class Neo4jInteractions(Neo4jCore):
         )
         to_index = [m.to_memory(org_id, user_id, interaction_id, names) for m in planned]
         await self._write_with_vectors(to_index, write)
-
-
-def _owner_ids(org_id: Any, agent_id: Any, user_id: Any) -> tuple[str, str, str]:
-    return (
-        require_id(org_id, "org_id"),
-        require_id(agent_id, "agent_id"),
-        require_id(user_id, "user_id"),
-    )
-
-
-def _checked_dto(value: Any) -> MemoriesAndInteraction:
-    return validate_input(MemoriesAndInteraction, value, what="memories_and_interaction")

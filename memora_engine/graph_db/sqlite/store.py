@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from memora_engine.errors import InvalidInputError
 from memora_engine.graph_db.base import BaseGraphDB, MemoryRef
@@ -16,7 +16,9 @@ from memora_engine.graph_db.checks import (
     check_name,
     check_page,
     check_refs,
+    checked_write,
     optional_id,
+    owner_ids,
 )
 from memora_engine.graph_db.sqlite import interactions as ix
 from memora_engine.graph_db.sqlite import memories as mem
@@ -25,7 +27,7 @@ from memora_engine.graph_db.sqlite.connection import SqliteWorker
 from memora_engine.graph_db.write_plan import NewMemory, plan_memories
 from memora_engine.ids import new_short_id, require_id, require_memory_id, utc_now
 from memora_engine.schema.models import Agent, Interaction, Memory, Organization, User
-from memora_engine.schema.storage import MemoriesAndInteraction, validate_input
+from memora_engine.schema.storage import MemoriesAndInteraction
 from memora_engine.vector_db.base import BaseVectorDB
 
 __all__ = ["SqliteGraphDB"]
@@ -178,13 +180,13 @@ class SqliteGraphDB(BaseGraphDB):
         *,
         interaction_id: str | None = None,
     ) -> tuple[str, datetime]:
-        oid, aid, uid = _owner_ids(org_id, agent_id, user_id)
+        oid, aid, uid = owner_ids(org_id, agent_id, user_id)
         iid = (
             new_short_id()
             if interaction_id is None
             else require_id(interaction_id, "interaction_id")
         )
-        data = _checked_dto(memories_and_interaction)
+        data = checked_write(memories_and_interaction)
         planned = plan_memories(data, aid)
         messages = [(m.role, m.content) for m in data.interaction]
         date = data.interaction_date
@@ -203,9 +205,9 @@ class SqliteGraphDB(BaseGraphDB):
         interaction_id: str,
         updated_memories_and_interaction: MemoriesAndInteraction,
     ) -> tuple[str, datetime]:
-        oid, aid, uid = _owner_ids(org_id, agent_id, user_id)
+        oid, aid, uid = owner_ids(org_id, agent_id, user_id)
         iid = require_id(interaction_id, "interaction_id")
-        data = _checked_dto(updated_memories_and_interaction)
+        data = checked_write(updated_memories_and_interaction)
         planned = plan_memories(data, aid)
         messages = [(m.role, m.content) for m in data.interaction]
         date = data.interaction_date
@@ -351,18 +353,6 @@ class SqliteGraphDB(BaseGraphDB):
         )
         to_index = [m.to_memory(org_id, user_id, interaction_id, names) for m in planned]
         await self._write_with_vectors(to_index, write)
-
-
-def _owner_ids(org_id: Any, agent_id: Any, user_id: Any) -> tuple[str, str, str]:
-    return (
-        require_id(org_id, "org_id"),
-        require_id(agent_id, "agent_id"),
-        require_id(user_id, "user_id"),
-    )
-
-
-def _checked_dto(value: Any) -> MemoriesAndInteraction:
-    return validate_input(MemoriesAndInteraction, value, what="memories_and_interaction")
 
 
 def _delete_agent_row(conn: sqlite3.Connection, org_id: str, agent_id: str) -> None:
