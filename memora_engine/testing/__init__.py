@@ -9,8 +9,8 @@ Usage in a backend's test module::
         async def graph_db(self, vector_db):
             ...  # yield an empty, set-up store
 
-The vector store suite lives in :mod:`memora_engine.testing.vector_suite`
-(``VectorDBConformanceTests``); import it from there (it needs pytest).
+``VectorDBConformanceTests`` does the same for vector stores (fixture ``vector_db``). Both
+suites import pytest, so they load only when asked for.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -19,8 +19,14 @@ from memora_engine.testing.recording import RecordedCall, RecordingVectorDB
 
 if TYPE_CHECKING:
     from memora_engine.testing.graph_suite import GraphDBConformanceTests
+    from memora_engine.testing.vector_suite import VectorDBConformanceTests
 
-__all__ = ["GraphDBConformanceTests", "RecordedCall", "RecordingVectorDB"]
+__all__ = [
+    "GraphDBConformanceTests",
+    "RecordedCall",
+    "RecordingVectorDB",
+    "VectorDBConformanceTests",
+]
 
 
 def __getattr__(name: str) -> Any:
@@ -30,4 +36,8 @@ def __getattr__(name: str) -> Any:
         from memora_engine.testing.graph_suite import GraphDBConformanceTests
 
         return GraphDBConformanceTests
+    if name == "VectorDBConformanceTests":
+        from memora_engine.testing.vector_suite import VectorDBConformanceTests
+
+        return VectorDBConformanceTests
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
