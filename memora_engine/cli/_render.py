@@ -1,0 +1,147 @@
+"""Rich renderings of Memora objects for the terminal (tables and trees; no I/O besides print)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from memora_engine.schema.models import Agent, Interaction, Memory, Organization, User
+
+__all__ = [
+    "agents_table",
+    "fmt_time",
+    "interaction_tree",
+    "interactions_table",
+    "memories_table",
+    "orgs_table",
+    "users_table",
+]
+
+
+def fmt_time(value: datetime) -> str:
+    """A compact, unambiguous timestamp (minutes, with the offset; JSON output is exact)."""
+    return value.isoformat(timespec="minutes")
+
+
+def _sources(memory: Memory) -> str:
+    return ", ".join(str(m.msg_position) for m in memory.message_sources) or "-"
+
+
+def memories_table(
+    memories: Sequence[Memory],
+    *,
+    title: str | None = None,
+    scores: Sequence[float] | None = None,
+    short_ids: bool = False,
+) -> Table:
+    """Memories with text, time, source message positions and id (and scores if given).
+
+    ``short_ids`` shows the first 8 characters of each id (for narrow, human-only output).
+    """
+    table = Table(title=title, show_lines=False, expand=False)
+    table.add_column("#", justify="right", style="dim")
+    if scores is not None:
+        table.add_column("score", justify="right")
+    table.add_column("memory", style="bold", overflow="fold", min_width=20)
+    table.add_column("obtained at", overflow="fold")
+    table.add_column("sources", justify="center", overflow="fold")
+    table.add_column("id" if short_ids else "memory_id", style="dim", overflow="fold")
+    for index, memory in enumerate(memories, start=1):
+        row = [str(index)]
+        if scores is not None:
+            row.append(f"{scores[index - 1]:.3f}")
+        shown_id = memory.memory_id[:8] if short_ids else memory.memory_id
+        row += [memory.memory, fmt_time(memory.obtained_at), _sources(memory), shown_id]
+        table.add_row(*row)
+    return table
+
+
+def orgs_table(orgs: Sequence[Organization]) -> Table:
+    """Organizations, newest first."""
+    table = Table(title="Organizations")
+    for column in ("org_id", "name", "created at"):
+        table.add_column(column)
+    for org in orgs:
+        table.add_row(org.org_id, org.org_name, fmt_time(org.created_at))
+    return table
+
+
+def users_table(users: Sequence[User]) -> Table:
+    """Users of one organization."""
+    table = Table(title="Users")
+    for column in ("user_id", "name", "created at"):
+        table.add_column(column)
+    for user in users:
+        table.add_row(user.user_id, user.user_name, fmt_time(user.created_at))
+    return table
+
+
+def agents_table(agents: Sequence[Agent]) -> Table:
+    """Agents (org-level, or owned by a user)."""
+    table = Table(title="Agents")
+    for column in ("agent_id", "label", "user_id", "created at"):
+        table.add_column(column)
+    for agent in agents:
+        table.add_row(
+            agent.agent_id, agent.agent_label, agent.user_id or "-", fmt_time(agent.created_at)
+        )
+    return table
+
+
+def interactions_table(interactions: Sequence[Interaction]) -> Table:
+    """Interactions with their message and memory counts."""
+    table = Table(title="Interactions")
+    for column in ("interaction_id", "agent_id", "created at", "updated at", "msgs", "mems"):
+        table.add_column(column)
+    for item in interactions:
+        table.add_row(
+            item.interaction_id,
+            item.agent_id,
+            fmt_time(item.created_at),
+            fmt_time(item.updated_at),
+            str(len(item.messages)),
+            str(len(item.memories)),
+        )
+    return table
+
+
+def interaction_tree(interaction: Interaction, *, label: str | None = None) -> Tree:
+    """The stored graph of one interaction: messages, and memories with their sources."""
+    tree = Tree(
+        label
+        or f"[bold]Interaction[/] {interaction.interaction_id} "
+        f"(created {fmt_time(interaction.created_at)}, updated {fmt_time(interaction.updated_at)})"
+    )
+    messages = tree.add(f"[bold]Messages[/] ({len(interaction.messages)})")
+    for message in interaction.messages:
+        messages.add(f"[dim]#{message.msg_position}[/] [cyan]{message.role}[/]: {message.content}")
+    memories = tree.add(f"[bold]Memories[/] ({len(interaction.memories)})")
+    ordered = sorted(
+        interaction.memories,
+        key=lambda m: (min((s.msg_position for s in m.message_sources), default=-1), m.obtained_at),
+    )
+    for memory in ordered:
+        node = memories.add(f"[green]{memory.memory}[/] [dim]{memory.memory_id[:8]}[/]")
+        positions = [f"#{m.msg_position}" for m in memory.message_sources]
+        node.add(f"[dim]sources: {', '.join(positions) or 'none (truncated)'}[/]")
+    return tree
+
+
+def print_memories(
+    out: Console,
+    memories: Sequence[Memory],
+    *,
+    title: str,
+    scores: Sequence[float] | None = None,
+    empty: str = "No memories.",
+    short_ids: bool = False,
+) -> None:
+    """Print a memories table, or one dim line when there are none."""
+    if not memories:
+        out.print(f"[dim]{title}: {empty}[/]")
+        return
+    out.print(memories_table(memories, title=title, scores=scores, short_ids=short_ids))

@@ -1,0 +1,431 @@
+"""Executes a validated :class:`~memora_engine.cli.records.ImportPlan` against a Memora.
+
+Order: check every reference against the store (nothing written if any fails), then entities,
+then restored interactions (each memory after the one it supersedes, so history links are
+recreated; then ``updated_at`` and the last agent are set), then conversations through
+``save_or_update_interaction_and_memories``. Every step skips what is already present, so a run
+that stopped half way continues when started again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from memora_engine.cli.records import ImportFileError, ImportPlan, InteractionRecord, MemoryRecord
+from memora_engine.errors import NotFoundError
+from memora_engine.memora import Memora
+from memora_engine.schema.models import Interaction
+from memora_engine.schema.storage import (
+    ContraryMemoryToStore,
+    MemoriesAndInteraction,
+    MemoryToStore,
+)
+
+__all__ = ["ImportCounts", "Importer"]
+
+_Key = tuple[str, str, str]
+
+
+@dataclass
+class ImportCounts:
+    """What an import did (or, in a dry run, found)."""
+
+    organizations_created: int = 0
+    organizations_present: int = 0
+    users_created: int = 0
+    users_present: int = 0
+    agents_created: int = 0
+    agents_present: int = 0
+    interactions_restored: int = 0
+    interactions_present: int = 0
+    conversations_saved: int = 0
+    conversations_already_imported: int = 0
+    memories_restored: int = 0
+    memories_extracted: int = 0
+
+
+def _key(record: InteractionRecord) -> _Key:
+    return (record.org_id or "", record.user_id or "", record.interaction_id or "")
+
+
+def _pairs(record: InteractionRecord) -> list[tuple[str, str]]:
+    return [(m.role, m.content) for m in record.messages]
+
+
+class Importer:
+    """One import run. Call :meth:`check_against_store`, then :meth:`run`."""
+
+    def __init__(self, memora: Memora, plan: ImportPlan, *, state_file: Path, infer: bool) -> None:
+        self.memora = memora
+        self.plan = plan
+        self.state_file = state_file
+        self.infer = infer
+        self.counts = ImportCounts()
+        self._present_orgs: set[str] = set()
+        self._present_users: set[tuple[str, str]] = set()
+        self._present_agents: set[tuple[str, str]] = set()
+        self._present_interactions: set[_Key] = set()
+        self._external_memories: set[str] = set()
+        self._started_before = False
+
+    # ------------------------------------------------------------------ validation
+    async def check_against_store(self) -> None:
+        """Check every reference the file does not define itself; fill the dry-run counts.
+
+        Raises:
+            ImportFileError: missing orgs / users / agents / memories, or a restored
+                interaction that exists with other messages.
+        """
+        graph = self.memora.graph
+        plan = self.plan
+        problems: list[str] = []
+        file_orgs = {o.org_id for o in plan.orgs}
+        file_users = {(u.org_id, u.user_id) for u in plan.users}
+        file_agents = {(a.org_id, a.agent_id) for a in plan.agents}
+        for org in plan.orgs:
+            if await _exists(graph.get_organization(org.org_id)):
+                self._present_orgs.add(org.org_id)
+        for user in plan.users:
+            if user.org_id in self._present_orgs and await _exists(
+                graph.get_user(user.org_id, user.user_id)
+            ):
+                self._present_users.add((user.org_id, user.user_id))
+        for agent in plan.agents:
+            if agent.org_id in self._present_orgs and await _exists(
+                graph.get_agent(agent.org_id, agent.agent_id)
+            ):
+                self._present_agents.add((agent.org_id, agent.agent_id))
+        store_orgs: set[str] = set(self._present_orgs)
+        store_users: set[tuple[str, str]] = set(self._present_users)
+        store_agents: set[tuple[str, str]] = set(self._present_agents)
+
+        async def org_known(org_id: str) -> bool:
+            if org_id in file_orgs or org_id in store_orgs:
+                return True
+            if await _exists(graph.get_organization(org_id)):
+                store_orgs.add(org_id)
+                return True
+            return False
+
+        async def user_known(org_id: str, user_id: str) -> bool:
+            if (org_id, user_id) in file_users or (org_id, user_id) in store_users:
+                return True
+            if await _exists(graph.get_user(org_id, user_id)):
+                store_users.add((org_id, user_id))
+                return True
+            return False
+
+        async def agent_known(org_id: str, agent_id: str) -> bool:
+            if (org_id, agent_id) in file_agents or (org_id, agent_id) in store_agents:
+                return True
+            if await _exists(graph.get_agent(org_id, agent_id)):
+                store_agents.add((org_id, agent_id))
+                return True
+            return False
+
+        for user in plan.users:
+            if not await org_known(user.org_id):
+                problems.append(f"user {user.user_id}: organization {user.org_id} not found")
+        for agent in plan.agents:
+            if not await org_known(agent.org_id):
+                problems.append(f"agent {agent.agent_id}: organization {agent.org_id} not found")
+            elif agent.user_id and not await user_known(agent.org_id, agent.user_id):
+                problems.append(f"agent {agent.agent_id}: user {agent.user_id} not found")
+        in_file_memories = {m.memory_id for _, r in plan.restores for m in r.memories or []}
+        for number, record in plan.interactions:
+            org_id, user_id, agent_id = record.org_id or "", record.user_id or "", record.agent_id
+            where = f"line {number}"
+            if not await org_known(org_id):
+                problems.append(f"{where}: organization {org_id} not found")
+                continue
+            if not await user_known(org_id, user_id):
+                problems.append(f"{where}: user {user_id} not found in organization {org_id}")
+                continue
+            # Memories may name a deleted agent (kept as is); the interaction's agent must exist.
+            if agent_id and not await agent_known(org_id, agent_id):
+                problems.append(f"{where}: agent {agent_id} not found in organization {org_id}")
+            in_store = (org_id, user_id) in store_users
+            if record.interaction_id and in_store:
+                stored = await _get_interaction(self.memora, org_id, user_id, record.interaction_id)
+                if stored is not None and record.is_restore:
+                    pairs = [(m.role, m.content) for m in stored.messages]
+                    if pairs != _pairs(record):
+                        problems.append(
+                            f"{where}: interaction {record.interaction_id} already exists with "
+                            "other messages"
+                        )
+                    self._present_interactions.add(_key(record))
+                if stored is None and not record.is_restore:
+                    problems.append(f"{where}: interaction {record.interaction_id} not found")
+            elif record.interaction_id and not record.is_restore:
+                problems.append(f"{where}: interaction {record.interaction_id} not found")
+            for memory in record.memories or []:
+                older = memory.supersedes
+                if older is None or older in in_file_memories:
+                    continue
+                if in_store and await _exists(graph.get_user_memory(org_id, user_id, older)):
+                    self._external_memories.add(older)
+                else:
+                    problems.append(
+                        f"{where}: memory {memory.memory_id} supersedes unknown {older}"
+                    )
+        if problems:
+            raise ImportFileError("import", problems)
+        counts = self.counts
+        counts.organizations_present = len(self._present_orgs)
+        counts.users_present = len(self._present_users)
+        counts.agents_present = len(self._present_agents)
+        counts.interactions_present = len(self._present_interactions)
+
+    def planned_counts(self) -> ImportCounts:
+        """What :meth:`run` would write (after :meth:`check_against_store`), for a dry run."""
+        plan, counts = self.plan, self.counts
+        restores = [r for _, r in plan.restores]
+        return ImportCounts(
+            organizations_created=len(plan.orgs) - counts.organizations_present,
+            organizations_present=counts.organizations_present,
+            users_created=len(plan.users) - counts.users_present,
+            users_present=counts.users_present,
+            agents_created=len(plan.agents) - counts.agents_present,
+            agents_present=counts.agents_present,
+            interactions_restored=len(restores) - counts.interactions_present,
+            interactions_present=counts.interactions_present,
+            conversations_saved=len(plan.conversations),
+            memories_restored=sum(
+                len(r.memories or []) for r in restores if _key(r) not in self._present_interactions
+            ),
+        )
+
+    # ------------------------------------------------------------------ writing
+    async def run(self, on_interaction: Callable[[], None] | None = None) -> ImportCounts:
+        """Write the plan (after :meth:`check_against_store`) and return the counts."""
+        tick = on_interaction or (lambda: None)
+        graph = self.memora.graph
+        counts = self.counts
+        for org in self.plan.orgs:
+            if org.org_id not in self._present_orgs:
+                await graph.create_organization(org.org_name, org_id=org.org_id)
+                counts.organizations_created += 1
+        for user in self.plan.users:
+            if (user.org_id, user.user_id) not in self._present_users:
+                await graph.create_user(user.org_id, user.user_name, user_id=user.user_id)
+                counts.users_created += 1
+        for agent in self.plan.agents:
+            if (agent.org_id, agent.agent_id) not in self._present_agents:
+                await graph.create_agent(
+                    agent.org_id, agent.agent_label, agent.user_id, agent_id=agent.agent_id
+                )
+                counts.agents_created += 1
+        await self._restore(tick)
+        await self._conversations(tick)
+        return counts
+
+    async def _restore(self, tick: Callable[[], None]) -> None:
+        graph = self.memora.graph
+        written: set[str] = set(self._external_memories)
+        deferred: dict[_Key, list[MemoryRecord]] = {}
+        records = sorted(
+            (r for _, r in self.plan.restores),
+            key=lambda r: (r.created_at is None, r.created_at, r.interaction_id),
+        )
+        by_key = {_key(r): r for r in records}
+        for record in records:
+            key = _key(record)
+            todo = list(record.memories or [])
+            exists = key in self._present_interactions
+            if exists:
+                stored = await _get_interaction(self.memora, *key, with_memories=True)
+                have = {m.memory_id for m in stored.memories} if stored else set()
+                written |= have
+                todo = [m for m in todo if m.memory_id not in have]
+            ready = [m for m in todo if m.supersedes is None or m.supersedes in written]
+            deferred[key] = [m for m in todo if m not in ready]
+            if not exists:
+                created = record.created_at or record.updated_at
+                write = _write(record, ready, created)
+                org_id, user_id, interaction_id = key
+                await graph.save_interaction_with_memories(
+                    org_id, record.agent_id or "", user_id, write, interaction_id=interaction_id
+                )
+                self.counts.interactions_restored += 1
+            elif ready:
+                await self._update(record, ready)
+            written |= {m.memory_id for m in ready}
+            self.counts.memories_restored += len(ready)
+            tick()
+        while any(deferred.values()):
+            progressed = False
+            for key, pending in deferred.items():
+                ready = [m for m in pending if m.supersedes in written]
+                if not ready:
+                    continue
+                await self._update(by_key[key], ready)
+                written |= {m.memory_id for m in ready}
+                self.counts.memories_restored += len(ready)
+                deferred[key] = [m for m in pending if m not in ready]
+                progressed = True
+            if not progressed:
+                raise ImportFileError("import", ["history links could not be ordered"])
+        for record in records:
+            stored = await _get_interaction(self.memora, *_key(record), with_messages=False)
+            if stored is None:
+                continue
+            target = record.updated_at or record.created_at
+            if (target is not None and stored.updated_at != target) or (
+                stored.agent_id != record.agent_id
+            ):
+                await self._update(record, [])
+
+    async def _update(self, record: InteractionRecord, memories: list[MemoryRecord]) -> None:
+        org_id, user_id, interaction_id = _key(record)
+        when = record.updated_at or record.created_at
+        await self.memora.graph.update_interaction_and_memories(
+            org_id, record.agent_id or "", user_id, interaction_id, _write(record, memories, when)
+        )
+
+    async def _conversations(self, tick: Callable[[], None]) -> None:
+        conversations = self.plan.conversations
+        if not conversations:
+            return
+        done = self._load_state()
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        self.state_file.touch()
+        check_adoption = True
+        for number, record in conversations:
+            if number in done:
+                self.counts.conversations_already_imported += 1
+                tick()
+                continue
+            if check_adoption and record.interaction_id is None:
+                check_adoption = False
+                adopted = await self._adopt(record)
+                if adopted is not None:
+                    self._log(number, adopted)
+                    self.counts.conversations_already_imported += 1
+                    tick()
+                    continue
+            org_id, user_id, agent_id = record.org_id or "", record.user_id or "", record.agent_id
+            before = 0
+            if record.interaction_id is not None:
+                old = await _get_interaction(
+                    self.memora, org_id, user_id, record.interaction_id, with_memories=True
+                )
+                before = len(old.memories) if old else 0
+            interaction_id, _ = await self.memora.save_or_update_interaction_and_memories(
+                org_id,
+                user_id,
+                agent_id or "",
+                record.messages_as_dicts(),
+                interaction_id=record.interaction_id,
+                current_datetime=record.updated_at or record.created_at,
+                infer=self.infer,
+            )
+            self._log(number, interaction_id)
+            saved = await _get_interaction(
+                self.memora, org_id, user_id, interaction_id, with_memories=True
+            )
+            self.counts.memories_extracted += (len(saved.memories) if saved else 0) - before
+            self.counts.conversations_saved += 1
+            tick()
+
+    async def _adopt(self, record: InteractionRecord) -> str | None:
+        """A save that finished just before a crash, not yet logged: adopt the newest match."""
+        if self.state_file.stat().st_size == 0 and not self._started_before:
+            return None
+        newest = await self.memora.graph.get_all_user_interactions(
+            record.org_id or "", record.user_id or "", with_their_memories=False, limit=1
+        )
+        if not newest:
+            return None
+        candidate = newest[0]
+        same = [(m.role, m.content) for m in candidate.messages] == _pairs(record)
+        same_time = record.created_at is None or candidate.created_at == record.created_at
+        return candidate.interaction_id if same and same_time else None
+
+    def _load_state(self) -> set[int]:
+        if not self.state_file.exists():
+            return set()
+        self._started_before = True
+        done: set[int] = set()
+        for line in self.state_file.read_text(encoding="utf-8").splitlines():
+            try:
+                done.add(int(json.loads(line)["line"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+        return done
+
+    def _log(self, number: int, interaction_id: str) -> None:
+        with self.state_file.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps({"line": number, "interaction_id": interaction_id}) + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def _write(
+    record: InteractionRecord, memories: list[MemoryRecord], when: datetime | None
+) -> MemoriesAndInteraction:
+    plain = [
+        MemoryToStore(
+            memory=m.memory,
+            source_msg_block_pos=m.sources,
+            memory_id=m.memory_id,
+            obtained_at=m.obtained_at,
+            agent_id=m.agent_id,
+        )
+        for m in memories
+        if m.supersedes is None
+    ]
+    contrary = [
+        ContraryMemoryToStore(
+            memory=m.memory,
+            source_msg_block_pos=m.sources,
+            memory_id=m.memory_id,
+            obtained_at=m.obtained_at,
+            agent_id=m.agent_id,
+            existing_contrary_memory_id=m.supersedes,
+        )
+        for m in memories
+        if m.supersedes is not None
+    ]
+    data: dict[str, object] = {
+        "interaction": record.messages_as_dicts(),
+        "memories": plain,
+        "contrary_memories": contrary,
+    }
+    if when is not None:
+        data["interaction_date"] = when
+    return MemoriesAndInteraction.model_validate(data)
+
+
+async def _exists(lookup: Awaitable[object]) -> bool:
+    try:
+        await lookup
+    except NotFoundError:
+        return False
+    return True
+
+
+async def _get_interaction(
+    memora: Memora,
+    org_id: str,
+    user_id: str,
+    interaction_id: str,
+    *,
+    with_messages: bool = True,
+    with_memories: bool = False,
+) -> Interaction | None:
+    try:
+        return await memora.graph.get_interaction(
+            org_id,
+            user_id,
+            interaction_id,
+            with_messages=with_messages,
+            with_memories=with_memories,
+        )
+    except NotFoundError:
+        return None

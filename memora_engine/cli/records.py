@@ -1,0 +1,388 @@
+"""The JSONL interchange format of ``memora import`` / ``memora export`` (pure: no I/O).
+
+One JSON object per line, told apart by ``"type"``:
+
+* ``{"type": "memora-export", "version": 1, ...}`` — optional header written by export.
+* ``{"type": "organization", "org_id", "org_name"}``
+* ``{"type": "user", "org_id", "user_id", "user_name"}``
+* ``{"type": "agent", "org_id", "agent_id", "agent_label", "user_id"?}``
+* ``{"type": "interaction", "org_id"?, "user_id"?, "agent_id"?, "interaction_id"?,
+  "created_at"?, "updated_at"?, "messages": [{"role", "content"}], "memories"?: [...]}``
+
+An interaction **without** ``memories`` is a conversation: Memora extracts its memories (with the
+configured LLM, or verbatim in raw mode). An interaction **with** ``memories`` (even ``[]``) is a
+restore: messages and memories are written exactly as given (ids, times, sources, history), which
+is what export writes. Each memory is ``{"memory_id", "memory", "obtained_at", "agent_id"?,
+"sources": [positions], "supersedes"?: older memory_id}``. Missing org / user / agent ids are
+taken from ``--org`` / ``--user`` / ``--agent``. Naive timestamps are read as UTC.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from memora_engine.errors import InvalidInputError
+from memora_engine.ids import ensure_aware, require_id, require_memory_id
+from memora_engine.limits import MAX_MEMORY_CHARS, MAX_MESSAGES_PER_INTERACTION, MAX_NAME_CHARS
+from memora_engine.schema.storage import MessageIn
+
+__all__ = [
+    "FORMAT_VERSION",
+    "AgentRecord",
+    "Defaults",
+    "ImportFileError",
+    "ImportPlan",
+    "InteractionRecord",
+    "MemoryRecord",
+    "OrgRecord",
+    "UserRecord",
+    "parse_records",
+]
+
+FORMAT_VERSION = 1
+_MAX_SHOWN_PROBLEMS = 10
+
+
+class ImportFileError(InvalidInputError):
+    """The import file is invalid; nothing was imported. ``problems`` lists ``line N: ...``."""
+
+    def __init__(self, source: str, problems: list[str]) -> None:
+        self.problems = problems
+        shown = "\n  ".join(problems[:_MAX_SHOWN_PROBLEMS])
+        more = len(problems) - _MAX_SHOWN_PROBLEMS
+        tail = f"\n  ... and {more} more" if more > 0 else ""
+        super().__init__(
+            f"{source}: {len(problems)} problem(s), nothing was imported:\n  {shown}{tail}"
+        )
+
+
+def _aware(value: Any) -> Any:
+    return ensure_aware(value) if isinstance(value, datetime) else value
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _IdCheck:
+    @staticmethod
+    def check(value: str | None, name: str) -> str | None:
+        return None if value is None else require_id(value, name)
+
+
+class OrgRecord(_Record):
+    """An organization to create (kept as is when the id exists)."""
+
+    type: Literal["organization"]
+    org_id: str
+    org_name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    created_at: datetime | None = None
+
+    @field_validator("org_id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return require_id(v, "org_id")
+
+
+class UserRecord(_Record):
+    """A user to create."""
+
+    type: Literal["user"]
+    org_id: str
+    user_id: str
+    user_name: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    created_at: datetime | None = None
+
+    @field_validator("org_id", "user_id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        return require_id(v, "id")
+
+
+class AgentRecord(_Record):
+    """An agent to create (org-level, or owned by ``user_id``)."""
+
+    type: Literal["agent"]
+    org_id: str
+    agent_id: str
+    agent_label: str = Field(min_length=1, max_length=MAX_NAME_CHARS)
+    user_id: str | None = None
+    created_at: datetime | None = None
+
+    @field_validator("org_id", "agent_id", "user_id")
+    @classmethod
+    def _id(cls, v: str | None) -> str | None:
+        return _IdCheck.check(v, "id")
+
+
+class MemoryRecord(_Record):
+    """A memory of a restored interaction."""
+
+    memory_id: str
+    memory: str = Field(min_length=1, max_length=MAX_MEMORY_CHARS)
+    obtained_at: datetime
+    agent_id: str | None = None
+    sources: list[int] = Field(default_factory=list)
+    supersedes: str | None = None
+
+    @field_validator("memory_id", "supersedes")
+    @classmethod
+    def _memory_id(cls, v: str | None) -> str | None:
+        return None if v is None else require_memory_id(v)
+
+    @field_validator("agent_id")
+    @classmethod
+    def _agent(cls, v: str | None) -> str | None:
+        return _IdCheck.check(v, "agent_id")
+
+    @field_validator("obtained_at")
+    @classmethod
+    def _time(cls, v: datetime) -> datetime:
+        return ensure_aware(v, name="obtained_at")
+
+    @field_validator("sources")
+    @classmethod
+    def _sources(cls, v: list[int]) -> list[int]:
+        if any(p < 0 for p in v):
+            raise ValueError("sources must be message positions >= 0")
+        return sorted(set(v))
+
+
+class InteractionRecord(_Record):
+    """A conversation (``memories is None``) or an exact restore (``memories`` given)."""
+
+    type: Literal["interaction"] = "interaction"
+    org_id: str | None = None
+    user_id: str | None = None
+    agent_id: str | None = None
+    interaction_id: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    messages: list[MessageIn] = Field(max_length=MAX_MESSAGES_PER_INTERACTION)
+    memories: list[MemoryRecord] | None = None
+
+    @field_validator("org_id", "user_id", "agent_id", "interaction_id")
+    @classmethod
+    def _id(cls, v: str | None) -> str | None:
+        return _IdCheck.check(v, "id")
+
+    @field_validator("created_at", "updated_at")
+    @classmethod
+    def _time(cls, v: datetime | None) -> datetime | None:
+        return None if v is None else ensure_aware(v)
+
+    @property
+    def is_restore(self) -> bool:
+        """Whether memories are given (written exactly) rather than extracted."""
+        return self.memories is not None
+
+    def messages_as_dicts(self) -> list[dict[str, str]]:
+        """The messages as ``{"role", "content"}`` dicts."""
+        return [{"role": m.role, "content": m.content} for m in self.messages]
+
+
+_MODELS: dict[str, type[_Record]] = {
+    "organization": OrgRecord,
+    "user": UserRecord,
+    "agent": AgentRecord,
+    "interaction": InteractionRecord,
+}
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Ids used when an interaction record omits them (from ``--org`` / ``--user`` / ``--agent``)."""
+
+    org_id: str | None = None
+    user_id: str | None = None
+    agent_id: str | None = None
+
+
+@dataclass
+class ImportPlan:
+    """A validated file: entities, then interactions (with their 1-based line numbers)."""
+
+    orgs: list[OrgRecord] = field(default_factory=list)
+    users: list[UserRecord] = field(default_factory=list)
+    agents: list[AgentRecord] = field(default_factory=list)
+    interactions: list[tuple[int, InteractionRecord]] = field(default_factory=list)
+
+    @property
+    def restores(self) -> list[tuple[int, InteractionRecord]]:
+        """Interactions written exactly (memories given)."""
+        return [(n, r) for n, r in self.interactions if r.is_restore]
+
+    @property
+    def conversations(self) -> list[tuple[int, InteractionRecord]]:
+        """Interactions whose memories Memora extracts."""
+        return [(n, r) for n, r in self.interactions if not r.is_restore]
+
+    def memory_count(self) -> int:
+        """Memories given in restore records."""
+        return sum(len(r.memories or []) for _, r in self.interactions)
+
+
+def parse_records(
+    lines: Iterable[tuple[int, dict[str, Any]]], defaults: Defaults, *, source: str = "input"
+) -> ImportPlan:
+    """Validate every record and the references between them; nothing partial on failure.
+
+    ``lines`` are ``(line_number, decoded_object)``. References to entities not defined in the
+    file are left for the caller to check against the store.
+
+    Raises:
+        ImportFileError: one or more problems, each naming its line.
+    """
+    plan = ImportPlan()
+    problems: list[str] = []
+    for number, data in lines:
+        record = _parse_one(number, data, defaults, problems)
+        if isinstance(record, OrgRecord):
+            plan.orgs.append(record)
+        elif isinstance(record, UserRecord):
+            plan.users.append(record)
+        elif isinstance(record, AgentRecord):
+            plan.agents.append(record)
+        elif isinstance(record, InteractionRecord):
+            plan.interactions.append((number, record))
+    if not problems:
+        problems.extend(_cross_check(plan))
+    if problems:
+        raise ImportFileError(source, problems)
+    return plan
+
+
+def decode_lines(text_lines: Iterable[str]) -> tuple[list[tuple[int, dict[str, Any]]], list[str]]:
+    """Decode JSONL lines (blank lines skipped); returns ``(objects, problems)``."""
+    out: list[tuple[int, dict[str, Any]]] = []
+    problems: list[str] = []
+    for number, line in enumerate(text_lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(data, dict):
+            problems.append(f"line {number}: expected a JSON object, got {type(data).__name__}")
+            continue
+        out.append((number, data))
+    return out, problems
+
+
+def _parse_one(
+    number: int, data: dict[str, Any], defaults: Defaults, problems: list[str]
+) -> _Record | None:
+    kind = data.get("type", "interaction" if "messages" in data else None)
+    if kind == "memora-export":
+        version = data.get("version")
+        if version != FORMAT_VERSION:
+            problems.append(f"line {number}: unsupported export version {version!r}")
+        return None
+    model = _MODELS.get(kind) if isinstance(kind, str) else None
+    if model is None:
+        problems.append(
+            f"line {number}: unknown record type {kind!r} (expected one of {sorted(_MODELS)})"
+        )
+        return None
+    if model is InteractionRecord:
+        data = {
+            "org_id": defaults.org_id,
+            "user_id": defaults.user_id,
+            "agent_id": defaults.agent_id,
+            **{k: v for k, v in data.items() if v is not None or k == "memories"},
+        }
+    try:
+        return model.model_validate(data)
+    except (ValidationError, InvalidInputError) as exc:
+        problems.append(f"line {number}: {_explain(exc)}")
+        return None
+
+
+def _explain(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or 'record'}: {err['msg']}"
+            for err in exc.errors()[:3]
+        )
+    return str(exc)
+
+
+def _cross_check(plan: ImportPlan) -> list[str]:
+    problems: list[str] = []
+    _check_unique("org_id", [(None, o.org_id) for o in plan.orgs], problems)
+    _check_unique("user_id", [(None, (u.org_id, u.user_id)) for u in plan.users], problems)
+    _check_unique("agent_id", [(None, (a.org_id, a.agent_id)) for a in plan.agents], problems)
+    keys = [
+        (n, (r.org_id, r.user_id, r.interaction_id))
+        for n, r in plan.restores
+        if r.interaction_id is not None
+    ]
+    _check_unique("interaction_id", keys, problems)
+    owner_of: dict[str, tuple[str | None, str | None]] = {}
+    supersedes: dict[str, str] = {}
+    for number, record in plan.interactions:
+        for name in ("org_id", "user_id", "agent_id"):
+            if getattr(record, name) is None:
+                flag = "--" + name.removesuffix("_id")
+                problems.append(f"line {number}: no {name} (put it in the record or pass {flag})")
+        if not record.is_restore:
+            continue
+        if record.interaction_id is None:
+            problems.append(f"line {number}: a record with memories needs its interaction_id")
+        created, updated = record.created_at, record.updated_at
+        if created is not None and updated is not None and updated < created:
+            problems.append(f"line {number}: updated_at is before created_at")
+        size = len(record.messages)
+        for memory in record.memories or []:
+            bad = [p for p in memory.sources if p >= size]
+            if bad:
+                problems.append(
+                    f"line {number}: memory {memory.memory_id} has sources {bad} outside the "
+                    f"{size} messages"
+                )
+            if memory.memory_id in owner_of:
+                problems.append(f"line {number}: memory_id {memory.memory_id} appears twice")
+            owner_of[memory.memory_id] = (record.org_id, record.user_id)
+            if memory.supersedes is not None:
+                supersedes[memory.memory_id] = memory.supersedes
+    for newer, older in supersedes.items():
+        if older in owner_of and owner_of[older] != owner_of[newer]:
+            problems.append(f"memory {newer} supersedes {older} of another user")
+    problems.extend(_cycles(supersedes))
+    return problems
+
+
+def _check_unique(name: str, keys: Sequence[tuple[int | None, Any]], problems: list[str]) -> None:
+    seen: set[Any] = set()
+    for number, key in keys:
+        if key in seen:
+            where = f"line {number}: " if number is not None else ""
+            problems.append(f"{where}{name} {key!r} is defined twice")
+        seen.add(key)
+
+
+def _cycles(supersedes: dict[str, str]) -> list[str]:
+    """Memories whose ``supersedes`` chain loops (each chain is walked once)."""
+    problems: list[str] = []
+    finished: set[str] = set()
+    for start in supersedes:
+        path: list[str] = []
+        on_path: set[str] = set()
+        current: str | None = start
+        while current is not None and current not in finished:
+            if current in on_path:
+                problems.append(f"memory {current} is part of a history cycle")
+                break
+            path.append(current)
+            on_path.add(current)
+            current = supersedes.get(current)
+        finished.update(path)
+    return problems
