@@ -19,7 +19,10 @@ def main(folder: str) -> int:
         started = time.perf_counter()
         notebook = nbformat.read(path, as_version=4)
         client = NotebookClient(
-            notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+            notebook,
+            timeout=300,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}},
         )
         client.execute()
         print(f"executed {path} in {time.perf_counter() - started:.1f}s")
