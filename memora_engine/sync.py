@@ -22,7 +22,7 @@ import asyncio
 import atexit
 import threading
 from collections.abc import Coroutine
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from memora_engine.errors import UsageError
 
@@ -75,8 +75,11 @@ class EventLoopPortal:
                 "A sync Memora method was called from inside Memora's own event loop; "
                 "await the async method instead."
             )
-        future = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        return future.result(timeout)
+        future = asyncio.run_coroutine_threadsafe(_carry_exits(coro), self.loop)
+        result, escaped = future.result(timeout)
+        if escaped is not None:
+            raise escaped
+        return cast(T, result)
 
     def close(self) -> None:
         """Stop the loop and join its thread (idempotent). Pending work is cancelled."""
@@ -99,6 +102,18 @@ class EventLoopPortal:
         loop.call_soon_threadsafe(loop.stop)
         thread.join()
         loop.close()
+
+
+async def _carry_exits(coro: Coroutine[Any, Any, T]) -> tuple[T | None, BaseException | None]:
+    """Run ``coro``; hand ``SystemExit`` / ``KeyboardInterrupt`` back instead of raising them.
+
+    Escaping a task, those would stop the portal's loop and leave the caller waiting forever;
+    carried back, they are re-raised in the caller's thread where they belong.
+    """
+    try:
+        return await coro, None
+    except (SystemExit, KeyboardInterrupt) as exc:
+        return None, exc
 
 
 _default: EventLoopPortal | None = None

@@ -62,3 +62,18 @@ def test_close_is_idempotent_and_portal_restarts() -> None:
     portal.close()
     assert portal.run(_thread_name()) == "memora-portal"
     portal.close()
+
+
+def test_system_exit_inside_a_coroutine_reaches_the_caller_and_portal_survives() -> None:
+    portal = EventLoopPortal()
+
+    async def exits() -> None:
+        raise SystemExit(3)
+
+    try:
+        with pytest.raises(SystemExit) as raised:
+            portal.run(exits(), timeout=10)
+        assert raised.value.code == 3
+        assert portal.run(_thread_name(), timeout=10) == "memora-portal"
+    finally:
+        portal.close()

@@ -112,21 +112,14 @@ class MemoraGroup(click.Group):
 def run(coro: Awaitable[T]) -> T:
     """Run a coroutine on the shared sync portal and return its result.
 
-    ``SystemExit`` / ``KeyboardInterrupt`` raised inside the coroutine (rich raises SystemExit on
-    a broken pipe, e.g. ``memora demo | head``) are carried back and re-raised here: escaping a
-    task, they would stop the portal's loop and leave this thread waiting forever.
+    The portal re-raises ``SystemExit`` / ``KeyboardInterrupt`` from inside the coroutine (rich
+    raises SystemExit on a broken pipe, e.g. ``memora demo | head``) here, in the caller.
     """
 
-    async def wrapper() -> tuple[T | None, BaseException | None]:
-        try:
-            return await coro, None
-        except (SystemExit, KeyboardInterrupt) as exc:
-            return None, exc
+    async def awaited() -> T:
+        return await coro
 
-    result, escaped = default_portal().run(wrapper())
-    if escaped is not None:
-        raise escaped
-    return result  # type: ignore[return-value]
+    return default_portal().run(awaited())
 
 
 def console() -> Console:
