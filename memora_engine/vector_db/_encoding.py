@@ -7,9 +7,31 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from memora_engine.embeddings.base import DenseEncoder, SparseEncoder, SparseVector
+from memora_engine.embeddings.factory import default_dense_encoder, default_sparse_encoder
 from memora_engine.vector_db._common import SearchPlan
 
-__all__ = ["EncodedQuery", "encode_documents", "encode_queries"]
+__all__ = ["EncodedQuery", "EncoderOwner", "encode_documents", "encode_queries"]
+
+
+class EncoderOwner:
+    """The encoders of a store: the injected ones, else the defaults built on first use."""
+
+    _dense: DenseEncoder | None
+    _sparse: SparseEncoder | None
+
+    @property
+    def dense_encoder(self) -> DenseEncoder:
+        """The dense encoder (the default one is built on first use)."""
+        if self._dense is None:
+            self._dense = default_dense_encoder()
+        return self._dense
+
+    @property
+    def sparse_encoder(self) -> SparseEncoder:
+        """The sparse encoder (BM25 by default)."""
+        if self._sparse is None:
+            self._sparse = default_sparse_encoder()
+        return self._sparse
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from qdrant_client import AsyncQdrantClient, models
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
 
 from memora_engine.embeddings.base import DenseEncoder, SparseEncoder
-from memora_engine.embeddings.factory import default_dense_encoder, default_sparse_encoder
 from memora_engine.errors import (
     BackendAuthError,
     BackendError,
@@ -39,7 +38,12 @@ from memora_engine.vector_db._common import (
     validate_memory_ids,
     validate_queries,
 )
-from memora_engine.vector_db._encoding import EncodedQuery, encode_documents, encode_queries
+from memora_engine.vector_db._encoding import (
+    EncodedQuery,
+    EncoderOwner,
+    encode_documents,
+    encode_queries,
+)
 from memora_engine.vector_db.base import BaseVectorDB, MemorySearchScope, ScoredMemory
 from memora_engine.vector_db.config import HYBRID_DEFAULT, HybridSearchConfig
 
@@ -125,7 +129,7 @@ def _query_request(plan: SearchPlan, query: EncodedQuery) -> models.QueryRequest
     )
 
 
-class QdrantDB(BaseVectorDB):
+class QdrantDB(EncoderOwner, BaseVectorDB):
     """Hybrid memory search on Qdrant: a server URL (+ API key), Qdrant Cloud, or local mode.
 
     Give exactly one of ``client`` (never closed by this object), ``url``, ``path`` (local mode,
@@ -208,20 +212,6 @@ class QdrantDB(BaseVectorDB):
         """Whether the client runs in qdrant-client's local mode (in memory or a folder)."""
         options = self._client.init_options if self._client is not None else self._client_kwargs
         return options.get("location") == ":memory:" or options.get("path") is not None
-
-    @property
-    def dense_encoder(self) -> DenseEncoder:
-        """The dense encoder (the default one is built on first use)."""
-        if self._dense is None:
-            self._dense = default_dense_encoder()
-        return self._dense
-
-    @property
-    def sparse_encoder(self) -> SparseEncoder:
-        """The sparse encoder (BM25 by default)."""
-        if self._sparse is None:
-            self._sparse = default_sparse_encoder()
-        return self._sparse
 
     # -- lifecycle ---------------------------------------------------------------------------
 

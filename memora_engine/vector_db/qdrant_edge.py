@@ -20,7 +20,6 @@ from typing import IO, Any, TypeVar
 import qdrant_edge as qe
 
 from memora_engine.embeddings.base import DenseEncoder, SparseEncoder, SparseVector
-from memora_engine.embeddings.factory import default_dense_encoder, default_sparse_encoder
 from memora_engine.errors import (
     BackendError,
     BackendUnavailableError,
@@ -46,7 +45,12 @@ from memora_engine.vector_db._common import (
     validate_memory_ids,
     validate_queries,
 )
-from memora_engine.vector_db._encoding import EncodedQuery, encode_documents, encode_queries
+from memora_engine.vector_db._encoding import (
+    EncodedQuery,
+    EncoderOwner,
+    encode_documents,
+    encode_queries,
+)
 from memora_engine.vector_db.base import BaseVectorDB, MemorySearchScope, ScoredMemory
 from memora_engine.vector_db.config import HYBRID_DEFAULT, HybridSearchConfig
 
@@ -195,7 +199,7 @@ def _stored_dense_dim(folder: Path) -> int | None:
     return size if isinstance(size, int) else None
 
 
-class QdrantEdgeDB(BaseVectorDB):
+class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
     """Embedded hybrid memory search on Qdrant Edge: no server, data in one folder.
 
     Same behaviour as ``QdrantDB`` (named dense + BM25 sparse vectors with IDF, tenant keyword
@@ -233,20 +237,6 @@ class QdrantEdgeDB(BaseVectorDB):
         self._executor: ThreadPoolExecutor | None = None
         self._lock = _FolderLock(self.path / LOCK_FILE)
         self._setup_lock = asyncio.Lock()
-
-    @property
-    def dense_encoder(self) -> DenseEncoder:
-        """The dense encoder (the default one is built on first use)."""
-        if self._dense is None:
-            self._dense = default_dense_encoder()
-        return self._dense
-
-    @property
-    def sparse_encoder(self) -> SparseEncoder:
-        """The sparse encoder (BM25 by default)."""
-        if self._sparse is None:
-            self._sparse = default_sparse_encoder()
-        return self._sparse
 
     # -- lifecycle ---------------------------------------------------------------------------
 
