@@ -88,3 +88,32 @@ def test_model_string_for_an_unknown_provider_is_a_configuration_error() -> None
 def test_environment_without_provider_gives_none() -> None:
     assert llm_from_environment({}) is None
     assert llm_from_environment({"AZURE_OPENAI_API_KEY": "k"}) is None  # incomplete Azure set
+
+
+@pytest.mark.parametrize(
+    ("env", "chat_class", "mode"),
+    [
+        ({"OPENAI_API_KEY": "sk-test"}, "ChatOpenAI", "native"),
+        ({"GROQ_API_KEY": "gsk-test"}, "ChatGroq", "json"),
+        ({"TOGETHER_API_KEY": "tg-test"}, "ChatTogether", "json"),
+        (
+            {
+                "AZURE_OPENAI_API_KEY": "az-test",
+                "AZURE_OPENAI_ENDPOINT": "https://example.invalid",
+                "AZURE_OPENAI_DEPLOYMENT": "gpt-4o-mini",
+                "OPENAI_API_VERSION": "2024-10-21",
+            },
+            "AzureChatOpenAI",
+            "native",
+        ),
+    ],
+)
+def test_environment_picks_the_provider_class(
+    env: dict[str, str], chat_class: str, mode: str
+) -> None:
+    """Provider classes are built on their LangChain packages (no network at construction)."""
+    llm = llm_from_environment(env)
+    assert isinstance(llm, ChatModelLLM)
+    assert type(llm.chat_model).__name__ == chat_class
+    assert llm.structured_output == mode
+    assert "test" not in repr(llm.get_model_kwargs)  # no secrets in the model settings

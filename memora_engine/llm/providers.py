@@ -115,60 +115,62 @@ class AzureOpenAIBackendLLM(ChatModelLLM):
         super().__init__(chat, structured_output="native")
 
 
-class GroqBackendLLM(ChatModelLLM):
-    """Groq through ``langchain-groq`` (extra ``groq``); JSON mode with validation."""
+class _JsonModeProviderLLM(ChatModelLLM):
+    """A provider reached through its LangChain chat class with an API key; JSON mode."""
+
+    _module: str
+    _class_name: str
+    _extra: str
 
     def __init__(
         self,
         api_key: str | None = None,
-        model: str = "llama-3.3-70b-versatile",
+        model: str = "",
         temperature: float = 0.2,
         max_tokens: int = 4096,
         max_retries: int = 3,
         **chat_kwargs: Any,
     ) -> None:
-        chat_groq = _chat_class("langchain_groq", "ChatGroq", "groq")
-        chat = chat_groq(
-            **_drop_none(
-                {
-                    "api_key": api_key,
-                    "model": model,
-                    "temperature": temperature,
-                    "max_tokens": max_tokens,
-                    "max_retries": max_retries,
-                }
-            ),
-            **chat_kwargs,
+        chat_class = _chat_class(self._module, self._class_name, self._extra)
+        settings = {
+            "api_key": api_key,
+            "model": model,
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+            "max_retries": max_retries,
+        }
+        super().__init__(
+            chat_class(**_drop_none(settings), **chat_kwargs), structured_output="json"
         )
-        super().__init__(chat, structured_output="json")
 
 
-class TogetherBackendLLM(ChatModelLLM):
+class GroqBackendLLM(_JsonModeProviderLLM):
+    """Groq through ``langchain-groq`` (extra ``groq``); JSON mode with validation.
+
+    Examples:
+        >>> llm = GroqBackendLLM(api_key="gsk_...", model="llama-3.1-8b-instant")  # doctest: +SKIP
+    """
+
+    _module, _class_name, _extra = "langchain_groq", "ChatGroq", "groq"
+
+    def __init__(
+        self, api_key: str | None = None, model: str = "llama-3.3-70b-versatile", **kwargs: Any
+    ) -> None:
+        super().__init__(api_key, model, **kwargs)
+
+
+class TogetherBackendLLM(_JsonModeProviderLLM):
     """Together AI through ``langchain-together`` (extra ``together``); JSON mode."""
+
+    _module, _class_name, _extra = "langchain_together", "ChatTogether", "together"
 
     def __init__(
         self,
         api_key: str | None = None,
         model: str = "meta-llama/Llama-3.3-70B-Instruct-Turbo",
-        temperature: float = 0.2,
-        max_tokens: int = 4096,
-        max_retries: int = 3,
-        **chat_kwargs: Any,
+        **kwargs: Any,
     ) -> None:
-        chat_together = _chat_class("langchain_together", "ChatTogether", "together")
-        chat = chat_together(
-            **_drop_none(
-                {
-                    "api_key": api_key,
-                    "model": model,
-                    "temperature": temperature,
-                    "max_tokens": max_tokens,
-                    "max_retries": max_retries,
-                }
-            ),
-            **chat_kwargs,
-        )
-        super().__init__(chat, structured_output="json")
+        super().__init__(api_key, model, **kwargs)
 
 
 def as_backend_llm(
