@@ -36,7 +36,7 @@ from memora_engine.schema import (
     Organization,
     User,
 )
-from memora_engine.sync_facade import SyncMemora
+from memora_engine.sync_facade import MemoraRunner, SyncMemora
 from memora_engine.vector_db.base import MemorySearchScope
 
 __version__ = "0.4.0"
@@ -58,6 +58,7 @@ __all__ = [
     "LLMUnavailableError",
     "Memora",
     "MemoraError",
+    "MemoraRunner",
     "MemoriesAndInteraction",
     "Memory",
     "MemoryNotFoundError",

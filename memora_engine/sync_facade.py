@@ -7,23 +7,27 @@ It works in scripts and inside a running event loop (Jupyter).
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
-from collections.abc import Callable, Mapping, Sequence, Set
+from collections.abc import Callable, Coroutine, Mapping, Sequence, Set
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from typing_extensions import Self
 
+from memora_engine.errors import InvalidInputError
 from memora_engine.graph_db.base import BaseGraphDB
 from memora_engine.memora import Memora
 from memora_engine.schema.models import Memory
 from memora_engine.sync import EventLoopPortal, default_portal
 from memora_engine.vector_db.base import MemorySearchScope
 
-__all__ = ["SyncGraph", "SyncMemora"]
+__all__ = ["MemoraRunner", "SyncGraph", "SyncMemora"]
+
+T = TypeVar("T")
 
 
 class SyncGraph:
@@ -249,3 +253,46 @@ class SyncMemora:
             enable_final_model_based_memory_filter,
         )
         return result
+
+
+class MemoraRunner:
+    """Run coroutines over one Memora core for sync and async callers (framework adapters).
+
+    Adapters are called both ways (``invoke`` / ``ainvoke``, ``get`` / ``aget``). Each adapter
+    method is written once, as a coroutine over the core; the runner blocks on it for sync
+    callers (on the portal) and awaits it for async ones. Given a :class:`SyncMemora`, the core's
+    stores were opened on the facade's portal loop, so async callers on another loop hand the
+    coroutine to that loop and await the result.
+
+    Examples:
+        >>> runner = MemoraRunner(memora)  # a Memora or a SyncMemora
+        >>> runner.run(runner.core.search_memories_as_one(org_id, user_id, ["tea"]))  # doctest: +SKIP
+
+    Raises:
+        InvalidInputError: ``memora`` is neither a ``Memora`` nor a ``SyncMemora``.
+    """
+
+    def __init__(self, memora: Memora | SyncMemora, portal: EventLoopPortal | None = None) -> None:
+        if isinstance(memora, SyncMemora):
+            self.core: Memora = memora.aio
+            self.portal = portal or memora.portal
+            self.pinned = True
+        elif isinstance(memora, Memora):
+            self.core = memora
+            self.portal = portal or default_portal()
+            self.pinned = False
+        else:
+            raise InvalidInputError(
+                f"Expected a Memora or a SyncMemora, got {type(memora).__name__}."
+            )
+
+    def run(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Block on ``coro`` from sync code (``UsageError`` inside the portal's own loop)."""
+        return self.portal.run(coro)
+
+    async def arun(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Await ``coro`` from async code, on the loop the core belongs to."""
+        if not self.pinned or self.portal.in_portal_thread():
+            return await coro
+        future = asyncio.run_coroutine_threadsafe(coro, self.portal.loop)
+        return await asyncio.wrap_future(future)

@@ -8,9 +8,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import re
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -23,7 +21,7 @@ from langchain_core.messages import (
 )
 from pydantic import ValidationError
 
-from memora_engine import Memora, SyncMemora
+from memora_engine import Memora, MemoraRunner, SyncMemora
 from memora_engine.errors import (
     AgentNotFoundError,
     ConflictError,
@@ -32,8 +30,8 @@ from memora_engine.errors import (
     OrganizationNotFoundError,
     UserNotFoundError,
 )
+from memora_engine.ids import ID_PATTERN
 from memora_engine.schema import Interaction, MemoriesAndInteraction, Memory
-from memora_engine.sync import EventLoopPortal, default_portal
 
 __all__ = [
     "VALID_ID",
@@ -54,7 +52,7 @@ T = TypeVar("T")
 
 #: The id alphabet Memora accepts (1-64 letters, digits, ``_``, ``-``), used to decide whether a
 #: framework id (thread id, key) can be used as a Memora id as is. The engine validates again.
-VALID_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
+VALID_ID = ID_PATTERN
 
 #: What every adapter accepts: the async core or its sync facade.
 MemoraLike = Memora | SyncMemora
@@ -69,30 +67,16 @@ class MemoraBridge:
     """
 
     def __init__(self, memora: MemoraLike) -> None:
-        if isinstance(memora, SyncMemora):
-            self.core: Memora = memora.aio
-            self.portal: EventLoopPortal = memora.portal
-            self.pinned = True
-        elif isinstance(memora, Memora):
-            self.core = memora
-            self.portal = default_portal()
-            self.pinned = False
-        else:
-            raise InvalidInputError(
-                f"Expected a Memora or SyncMemora instance, got {type(memora).__name__}."
-            )
+        self._runner = MemoraRunner(memora)
+        self.core: Memora = self._runner.core
 
     def run(self, make: Callable[[Memora], Coroutine[Any, Any, T]]) -> T:
         """Block until ``make(core)`` finishes on the portal loop; return its result."""
-        return self.portal.run(make(self.core))
+        return self._runner.run(make(self.core))
 
     async def arun(self, make: Callable[[Memora], Coroutine[Any, Any, T]]) -> T:
         """Await ``make(core)`` on the loop the core belongs to."""
-        coro = make(self.core)
-        if self.pinned and not self.portal.in_portal_thread():
-            future = asyncio.run_coroutine_threadsafe(coro, self.portal.loop)
-            return await asyncio.wrap_future(future)
-        return await coro
+        return await self._runner.arun(make(self.core))
 
 
 @contextlib.contextmanager
