@@ -60,7 +60,8 @@ def bot_msg(text: str) -> dict[str, str]:
 
 def build_source(path: Path) -> None:
     """Two orgs; history links across interactions (one pointing to a later-created one);
-    truncated sources; a change of agent; preset ids; times with a +02:00 offset."""
+    truncated sources; a change of agent; preset ids; times with a +02:00 offset (entity
+    creation times included); memory text with user / agent placeholders."""
     with SyncMemora.embedded(path) as memora:
         graph = memora.graph
         graph.create_organization("Acme", org_id="acme")
@@ -68,9 +69,9 @@ def build_source(path: Path) -> None:
         graph.create_user("acme", "Mia", user_id="mia")
         graph.create_agent("acme", "Helper", agent_id="helper")
         graph.create_agent("acme", "Jenny", "jake", agent_id="jenny")
-        graph.create_organization("Beta", org_id="beta")
-        graph.create_user("beta", "Bo", user_id="bo")
-        graph.create_agent("beta", "B-bot", agent_id="bbot")
+        graph.create_organization("Beta", org_id="beta", created_at=at(1))
+        graph.create_user("beta", "Bo", user_id="bo", created_at=at(2))
+        graph.create_agent("beta", "B-bot", agent_id="bbot", created_at=at(3))
         first = [
             user_msg("I'm allergic to peanuts."),
             bot_msg("Noted, no peanuts for you."),
@@ -120,7 +121,7 @@ def build_source(path: Path) -> None:
                 interaction_date=at(12),
                 contrary_memories=[
                     ContraryMemoryToStore(
-                        memory="user_jake's daughter was born on December 18th",
+                        memory="user_jake told agent_helper his daughter was born on December 18th",
                         existing_contrary_memory_id=moved.memory_id,
                         agent_id="helper",
                     )
@@ -146,20 +147,24 @@ def build_source(path: Path) -> None:
 
 
 def comparable(path: Path) -> list[dict[str, Any]]:
-    """Export records minus what cannot be preset: the export time and entity creation times."""
+    """Export records minus the one thing that differs between two exports: the export time."""
     out = []
     for line in path.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
-        record.pop("exported_at", None)
-        if record["type"] in ("organization", "user", "agent"):
-            record.pop("created_at")
+        if record["type"] == "memora-export":
+            record.pop("exported_at")
         out.append(record)
     return out
 
 
-def search_ids(path: Path, org: str, user: str, query: str) -> list[str]:
+def search(path: Path, org: str, user: str, query: str) -> list[tuple[str, str]]:
+    """``(memory_id, text)`` of each hit, as `memora search --json` prints them."""
     result = ok(["search", query, "--path", str(path), "--org", org, "--user", user, "--json"])
-    return [hit["memory_id"] for hit in json.loads(result.stdout)]
+    return [(hit["memory_id"], hit["memory"]) for hit in json.loads(result.stdout)]
+
+
+def search_ids(path: Path, org: str, user: str, query: str) -> list[str]:
+    return [memory_id for memory_id, _ in search(path, org, user, query)]
 
 
 def test_export_import_round_trip_is_exact(tmp_path: Path) -> None:
@@ -178,6 +183,13 @@ def test_export_import_round_trip_is_exact(tmp_path: Path) -> None:
     assert jake_first["agent_id"] == "jenny"
     assert jake_first["created_at"] == "2024-05-01T09:00:00.123456+02:00"
     assert jake_first["updated_at"] == "2024-05-01T12:00:00.123456+02:00"
+    # Memory text is exported as stored (placeholders), entities with their creation times.
+    texts = {m["memory"] for m in memories}
+    assert "user_jake's wife is due on December 20th" in texts
+    assert "user_jake told agent_helper his daughter was born on December 18th" in texts
+    assert not any("Jake's wife" in t for t in texts)
+    beta = next(r for r in records if r["type"] == "organization" and r["org_id"] == "beta")
+    assert beta["created_at"] == "2024-05-01T01:00:00.123456+02:00"
 
     result = ok(["import", str(first), "--path", str(target), "--json"])
     counts = json.loads(result.stdout)
@@ -185,11 +197,9 @@ def test_export_import_round_trip_is_exact(tmp_path: Path) -> None:
     assert counts["interactions_restored"] == 4
     assert counts["memories_restored"] == len(memories)
     ok(["export", "--path", str(target), "-o", str(second)])
-    assert comparable(second) == comparable(first)
+    assert comparable(second) == comparable(first)  # everything, entity creation times included
     for query in ("When is the baby due?", "allergy"):
-        assert search_ids(target, "acme", "jake", query) == search_ids(
-            source, "acme", "jake", query
-        )
+        assert search(target, "acme", "jake", query) == search(source, "acme", "jake", query)
 
     # Running the same import again is a no-op (this is also how an interrupted run resumes).
     again = json.loads(ok(["import", str(first), "--path", str(target), "--json"]).stdout)
@@ -198,6 +208,28 @@ def test_export_import_round_trip_is_exact(tmp_path: Path) -> None:
     assert again["organizations_created"] == 0
     ok(["export", "--path", str(target), "-o", str(second)])
     assert comparable(second) == comparable(first)
+
+    # The placeholders survived the trip: renames after the import change what is recalled.
+    baby = "When is the baby due?"
+    born = "Jake told Helper his daughter was born on December 18th"
+    assert born in {text for _, text in search(target, "acme", "jake", baby)}
+    ok(["users", "rename", "jake", "Jacob", "--path", str(target), "--org", "acme"])
+    ok(["agents", "rename", "helper", "Assistant", "--path", str(target), "--org", "acme"])
+    renamed = {text for _, text in search(target, "acme", "jake", baby)}
+    assert "Jacob told Assistant his daughter was born on December 18th" in renamed
+    assert born not in renamed
+    assert born in {text for _, text in search(source, "acme", "jake", baby)}
+    third = tmp_path / "third.jsonl"
+    ok(["export", "--path", str(target), "-o", str(third)])
+    renamed_names = {
+        r.get("user_name") or r.get("agent_label")
+        for r in comparable(third)
+        if r["type"] in ("user", "agent")
+    }
+    assert {"Jacob", "Assistant"} <= renamed_names
+    assert [r for r in comparable(third) if r["type"] == "interaction"] == [
+        r for r in comparable(first) if r["type"] == "interaction"
+    ]  # stored text unchanged by the renames
 
 
 def test_user_export_and_resume_after_a_partial_import(tmp_path: Path) -> None:

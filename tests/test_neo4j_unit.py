@@ -593,6 +593,21 @@ async def test_bad_input_is_rejected_before_any_io(unreachable_driver: neo4j.Asy
     with pytest.raises(InvalidInputError):
         await store.fetch_user_memories_resolved([{"memory_id": str(uuid.uuid4())}])
     assert await store.fetch_user_memories_resolved_batch([[], []]) == [[], []]
+    # The restore options are checked before any I/O too.
+    with pytest.raises(InvalidInputError, match="created_at"):
+        await store.create_organization("Acme", created_at="2024-01-01")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="created_at"):
+        await store.create_user("o1", "Jake", created_at=1)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="created_at"):
+        await store.create_agent("o1", "Bot", created_at="now")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="resolve_names"):
+        await store.get_interaction("o1", "u1", "i1", resolve_names="no")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="resolve_names"):
+        await store.get_all_user_interactions("o1", "u1", resolve_names=0)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="resolve_names"):
+        await store.get_user_memory("o1", "u1", str(uuid.uuid4()), resolve_names=None)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="resolve_names"):
+        await store.get_all_user_memories("o1", "u1", resolve_names="x")  # type: ignore[arg-type]
 
 
 async def test_close_releases_only_what_the_store_created(

@@ -1,9 +1,10 @@
 """Executes a validated :class:`~memora_engine.cli.records.ImportPlan` against a Memora.
 
-Order: check every reference against the store (nothing written if any fails), then entities,
-then restored interactions (each memory after the one it supersedes, so history links are
-recreated; then ``updated_at`` and the last agent are set), then conversations through
-``save_or_update_interaction_and_memories``. Every step skips what is already present, so a run
+Order: check every reference against the store (nothing written if any fails), then entities
+(with their creation times, when given), then restored interactions (each memory after the one
+it supersedes, so history links are recreated; then ``updated_at`` and the last agent are set),
+then conversations through ``save_or_update_interaction_and_memories``. Memory text is written
+as given, placeholders included. Every step skips what is already present, so a run
 that stopped half way continues when started again.
 """
 
@@ -209,16 +210,24 @@ class Importer:
         counts = self.counts
         for org in self.plan.orgs:
             if org.org_id not in self._present_orgs:
-                await graph.create_organization(org.org_name, org_id=org.org_id)
+                await graph.create_organization(
+                    org.org_name, org_id=org.org_id, created_at=org.created_at
+                )
                 counts.organizations_created += 1
         for user in self.plan.users:
             if (user.org_id, user.user_id) not in self._present_users:
-                await graph.create_user(user.org_id, user.user_name, user_id=user.user_id)
+                await graph.create_user(
+                    user.org_id, user.user_name, user_id=user.user_id, created_at=user.created_at
+                )
                 counts.users_created += 1
         for agent in self.plan.agents:
             if (agent.org_id, agent.agent_id) not in self._present_agents:
                 await graph.create_agent(
-                    agent.org_id, agent.agent_label, agent.user_id, agent_id=agent.agent_id
+                    agent.org_id,
+                    agent.agent_label,
+                    agent.user_id,
+                    agent_id=agent.agent_id,
+                    created_at=agent.created_at,
                 )
                 counts.agents_created += 1
         await self._restore(tick)

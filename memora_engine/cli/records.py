@@ -3,9 +3,9 @@
 One JSON object per line, told apart by ``"type"``:
 
 * ``{"type": "memora-export", "version": 1, ...}`` — optional header written by export.
-* ``{"type": "organization", "org_id", "org_name"}``
-* ``{"type": "user", "org_id", "user_id", "user_name"}``
-* ``{"type": "agent", "org_id", "agent_id", "agent_label", "user_id"?}``
+* ``{"type": "organization", "org_id", "org_name", "created_at"?}``
+* ``{"type": "user", "org_id", "user_id", "user_name", "created_at"?}``
+* ``{"type": "agent", "org_id", "agent_id", "agent_label", "user_id"?, "created_at"?}``
 * ``{"type": "interaction", "org_id"?, "user_id"?, "agent_id"?, "interaction_id"?,
   "created_at"?, "updated_at"?, "messages": [{"role", "content"}], "memories"?: [...]}``
 
@@ -13,8 +13,10 @@ An interaction **without** ``memories`` is a conversation: Memora extracts its m
 configured LLM, or verbatim in raw mode). An interaction **with** ``memories`` (even ``[]``) is a
 restore: messages and memories are written exactly as given (ids, times, sources, history), which
 is what export writes. Each memory is ``{"memory_id", "memory", "obtained_at", "agent_id"?,
-"sources": [positions], "supersedes"?: older memory_id}``. Missing org / user / agent ids are
-taken from ``--org`` / ``--user`` / ``--agent``. Naive timestamps are read as UTC.
+"sources": [positions], "supersedes"?: older memory_id}``; its text is stored as given, so the
+``user_<id>`` / ``agent_<id>`` placeholders export writes keep following renames. Entities
+without ``created_at`` are created "now". Missing org / user / agent ids are taken from
+``--org`` / ``--user`` / ``--agent``. Naive timestamps are read as UTC.
 """
 
 from __future__ import annotations

@@ -230,8 +230,9 @@ async def export_records(
 ) -> tuple[list[dict[str, Any]], list[str]]:
     """Every record of the store, an org, or one user; returns ``(records, warnings)``.
 
-    Order is deterministic (entities by id, interactions by creation time) so that an export of
-    an import of an export is identical apart from entity creation times.
+    Order is deterministic (entities by id, interactions by creation time) and memory text is
+    written as stored (with its ``user_<id>`` / ``agent_<id>`` placeholders), so an export of an
+    import of an export is identical apart from the header's ``exported_at``.
     """
     graph = memora.graph
     warnings: list[str] = []
@@ -315,6 +316,7 @@ async def _user_interactions(
             with_their_memories=True,
             skip=skip,
             limit=_PAGE,
+            resolve_names=False,
         )
         interactions.extend(page)
         if len(page) < _PAGE:

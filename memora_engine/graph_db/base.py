@@ -10,7 +10,12 @@ Methods are grouped by entity and keep the original Memora names. Shared rules:
   or memory within its org and user. No method returns another org's or user's data.
 * Memory text is stored with ``user_<id>`` / ``agent_<id>`` placeholders and resolved on every
   read to the current name of the memory's own user / label of its own agent (see
-  :mod:`memora_engine.placeholders`); other ids in the text are left as written.
+  :mod:`memora_engine.placeholders`); other ids in the text are left as written. The plain reads
+  (:meth:`~BaseGraphDB.get_interaction`, :meth:`~BaseGraphDB.get_all_user_interactions`,
+  :meth:`~BaseGraphDB.get_user_memory`, :meth:`~BaseGraphDB.get_all_user_memories`) take
+  ``resolve_names=False`` to return the text exactly as stored (for export and backups).
+* Creation times of orgs, users and agents are "now" unless ``created_at`` is given (to restore
+  a backup); naive datetimes are taken to be UTC.
 * Each public write is one transaction. When a vector store is associated, writes index the new
   memories there first (durably), then commit the graph; if the graph write fails the new points
   are deleted again (:meth:`BaseGraphDB._write_with_vectors`). Deletes commit the graph first,
@@ -67,9 +72,11 @@ class BaseGraphDB(ABC):
     # ------------------------------------------------------------------ organization
     @abstractmethod
     async def create_organization(
-        self, org_name: str, *, org_id: str | None = None
+        self, org_name: str, *, org_id: str | None = None, created_at: datetime | None = None
     ) -> Organization:
         """Create an organization (a new shortuuid id unless ``org_id`` is given).
+
+        ``created_at`` presets the creation time (default: now); naive means UTC.
 
         Raises:
             ConflictError: ``org_id`` already exists.
@@ -100,8 +107,11 @@ class BaseGraphDB(ABC):
         user_id: str | None = None,
         *,
         agent_id: str | None = None,
+        created_at: datetime | None = None,
     ) -> Agent:
         """Create an org-level agent, or with ``user_id`` one that also belongs to that user.
+
+        ``created_at`` presets the creation time (default: now); naive means UTC.
 
         Raises:
             OrganizationNotFoundError / UserNotFoundError: the owner is missing.
@@ -131,8 +141,17 @@ class BaseGraphDB(ABC):
 
     # ------------------------------------------------------------------ user
     @abstractmethod
-    async def create_user(self, org_id: str, user_name: str, *, user_id: str | None = None) -> User:
+    async def create_user(
+        self,
+        org_id: str,
+        user_name: str,
+        *,
+        user_id: str | None = None,
+        created_at: datetime | None = None,
+    ) -> User:
         """Create a user (a new shortuuid id unless ``user_id`` is given, e.g. your app's id).
+
+        ``created_at`` presets the creation time (default: now); naive means UTC.
 
         Raises:
             OrganizationNotFoundError: the org is missing.
@@ -210,8 +229,14 @@ class BaseGraphDB(ABC):
         interaction_id: str,
         with_messages: bool = True,
         with_memories: bool = True,
+        *,
+        resolve_names: bool = True,
     ) -> Interaction:
-        """Get an interaction; memories are all those it produced (not history-resolved)."""
+        """Get an interaction; memories are all those it produced (not history-resolved).
+
+        With ``resolve_names=False`` memory text keeps its ``user_<id>`` / ``agent_<id>``
+        placeholders, exactly as stored.
+        """
 
     @abstractmethod
     async def get_all_user_interactions(
@@ -222,8 +247,13 @@ class BaseGraphDB(ABC):
         with_their_memories: bool = True,
         skip: int = 0,
         limit: int = 100,
+        *,
+        resolve_names: bool = True,
     ) -> list[Interaction]:
-        """A user's interactions, most recently updated first, paginated."""
+        """A user's interactions, most recently updated first, paginated.
+
+        With ``resolve_names=False`` memory text is returned exactly as stored.
+        """
 
     @abstractmethod
     async def delete_user_interaction_and_its_memories(
@@ -258,8 +288,13 @@ class BaseGraphDB(ABC):
         """
 
     @abstractmethod
-    async def get_user_memory(self, org_id: str, user_id: str, memory_id: str) -> Memory:
-        """Get one memory as stored (not history-resolved), with sources if any remain."""
+    async def get_user_memory(
+        self, org_id: str, user_id: str, memory_id: str, *, resolve_names: bool = True
+    ) -> Memory:
+        """Get one memory (not history-resolved), with sources if any remain.
+
+        With ``resolve_names=False`` its text is returned exactly as stored.
+        """
 
     @abstractmethod
     async def get_all_user_memories(
@@ -269,8 +304,13 @@ class BaseGraphDB(ABC):
         agent_id: str | None = None,
         skip: int = 0,
         limit: int = 1000,
+        *,
+        resolve_names: bool = True,
     ) -> list[Memory]:
-        """A user's memories newest first (every version, superseded included), paginated."""
+        """A user's memories newest first (every version, superseded included), paginated.
+
+        With ``resolve_names=False`` memory text is returned exactly as stored.
+        """
 
     @abstractmethod
     async def get_user_memory_history(

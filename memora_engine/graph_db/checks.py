@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from memora_engine.errors import InvalidInputError
-from memora_engine.ids import require_id, require_memory_id, require_text
+from memora_engine.ids import ensure_aware, require_id, require_memory_id, require_text, utc_now
 from memora_engine.limits import MAX_NAME_CHARS, MAX_PAGE_LIMIT
 from memora_engine.schema.storage import MemoriesAndInteraction, validate_input
 
@@ -16,6 +17,7 @@ __all__ = [
     "check_page",
     "check_refs",
     "checked_write",
+    "creation_time",
     "optional_id",
     "owner_ids",
 ]
@@ -38,6 +40,18 @@ def check_flag(value: Any, name: str) -> bool:
     if not isinstance(value, bool):
         raise InvalidInputError(f"{name} must be a bool, got {type(value).__name__}.")
     return value
+
+
+def creation_time(value: Any, name: str = "created_at") -> datetime:
+    """The creation time to store: now (UTC) for ``None``, else an aware datetime.
+
+    Naive datetimes are taken to be UTC, as everywhere else
+    (:func:`~memora_engine.ids.ensure_aware`).
+
+    Raises:
+        InvalidInputError: ``value`` is neither ``None`` nor a datetime.
+    """
+    return utc_now() if value is None else ensure_aware(value, name=name)
 
 
 def check_page(skip: Any, limit: Any) -> tuple[int, int]:

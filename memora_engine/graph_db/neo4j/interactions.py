@@ -218,6 +218,7 @@ async def _get(
     interaction_id: str,
     with_messages: bool,
     with_memories: bool,
+    resolve_names: bool,
 ) -> Interaction:
     row = await fetch_one(
         tx,
@@ -231,7 +232,7 @@ async def _get(
         raise InteractionNotFoundError(
             org_id=org_id, user_id=user_id, interaction_id=interaction_id
         )
-    names = await lookup_names(tx, row["memories"])
+    names = await lookup_names(tx, row["memories"]) if resolve_names else {}
     return to_interaction(row, names)
 
 
@@ -243,6 +244,7 @@ async def _list(
     with_memories: bool,
     skip: int,
     limit: int,
+    resolve_names: bool,
 ) -> list[Interaction]:
     rows = await fetch(
         tx,
@@ -256,7 +258,11 @@ async def _list(
     if not rows:
         await require_user(tx, org_id, user_id)
         return []
-    names = await lookup_names(tx, [m for row in rows for m in row["memories"]])
+    names = (
+        await lookup_names(tx, [m for row in rows for m in row["memories"]])
+        if resolve_names
+        else {}
+    )
     found = [to_interaction(row, names) for row in rows]
     return sorted(found, key=lambda i: (i.updated_at, i.interaction_id), reverse=True)
 
@@ -324,6 +330,8 @@ class Neo4jInteractions(Neo4jCore):
         interaction_id: str,
         with_messages: bool = True,
         with_memories: bool = True,
+        *,
+        resolve_names: bool = True,
     ) -> Interaction:
         oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
         iid = require_id(interaction_id, "interaction_id")
@@ -334,6 +342,7 @@ class Neo4jInteractions(Neo4jCore):
             iid,
             check_flag(with_messages, "with_messages"),
             check_flag(with_memories, "with_memories"),
+            check_flag(resolve_names, "resolve_names"),
         )
 
     async def get_all_user_interactions(
@@ -344,6 +353,8 @@ class Neo4jInteractions(Neo4jCore):
         with_their_memories: bool = True,
         skip: int = 0,
         limit: int = 100,
+        *,
+        resolve_names: bool = True,
     ) -> list[Interaction]:
         oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
         skip, limit = check_page(skip, limit)
@@ -355,6 +366,7 @@ class Neo4jInteractions(Neo4jCore):
             check_flag(with_their_memories, "with_their_memories"),
             skip,
             limit,
+            check_flag(resolve_names, "resolve_names"),
         )
 
     async def delete_user_interaction_and_its_memories(

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from memora_engine.errors import MemoryNotFoundError
 from memora_engine.graph_db.base import MemoryRef
-from memora_engine.graph_db.checks import check_page, check_refs, optional_id
+from memora_engine.graph_db.checks import check_flag, check_page, check_refs, optional_id
 from memora_engine.graph_db.neo4j import cypher
 from memora_engine.graph_db.neo4j.core import Neo4jCore, fetch, fetch_one, lookup_names
 from memora_engine.graph_db.neo4j.interactions import delete_memories
@@ -40,13 +40,16 @@ async def _resolve(
     return assemble_resolved(batch, rows, names)
 
 
-async def _get(tx: AsyncManagedTransaction, org_id: str, user_id: str, memory_id: str) -> Memory:
+async def _get(
+    tx: AsyncManagedTransaction, org_id: str, user_id: str, memory_id: str, resolve_names: bool
+) -> Memory:
     row = await fetch_one(
         tx, cypher.GET_MEMORY, memory_id=memory_id, org_id=org_id, user_id=user_id
     )
     if row is None:
         raise MemoryNotFoundError(org_id=org_id, user_id=user_id, memory_id=memory_id)
-    return to_memory(row["memory"], await lookup_names(tx, [row["memory"]]))
+    names = await lookup_names(tx, [row["memory"]]) if resolve_names else {}
+    return to_memory(row["memory"], names)
 
 
 async def _list(
@@ -56,6 +59,7 @@ async def _list(
     agent_id: str | None,
     skip: int,
     limit: int,
+    resolve_names: bool,
 ) -> list[Memory]:
     rows = await fetch(
         tx,
@@ -69,7 +73,7 @@ async def _list(
         await require_user(tx, org_id, user_id)
         return []
     found = [row["memory"] for row in rows]
-    names = await lookup_names(tx, found)
+    names = await lookup_names(tx, found) if resolve_names else {}
     return newest_first(to_memory(row, names) for row in found)
 
 
@@ -136,9 +140,12 @@ class Neo4jMemories(Neo4jCore):
             return [[] for _ in batch]
         return await self._read(_resolve, batch)
 
-    async def get_user_memory(self, org_id: str, user_id: str, memory_id: str) -> Memory:
+    async def get_user_memory(
+        self, org_id: str, user_id: str, memory_id: str, *, resolve_names: bool = True
+    ) -> Memory:
         oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
-        return await self._read(_get, oid, uid, require_memory_id(memory_id))
+        mid = require_memory_id(memory_id)
+        return await self._read(_get, oid, uid, mid, check_flag(resolve_names, "resolve_names"))
 
     async def get_all_user_memories(
         self,
@@ -147,11 +154,14 @@ class Neo4jMemories(Neo4jCore):
         agent_id: str | None = None,
         skip: int = 0,
         limit: int = 1000,
+        *,
+        resolve_names: bool = True,
     ) -> list[Memory]:
         oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
         aid = optional_id(agent_id, "agent_id")
         skip, limit = check_page(skip, limit)
-        return await self._read(_list, oid, uid, aid, skip, limit)
+        resolve = check_flag(resolve_names, "resolve_names")
+        return await self._read(_list, oid, uid, aid, skip, limit, resolve)
 
     async def get_user_memory_history(
         self, org_id: str, user_id: str, memory_id: str

@@ -11,7 +11,7 @@ from memora_engine.errors import (
     OrganizationNotFoundError,
     UserNotFoundError,
 )
-from memora_engine.graph_db.checks import check_name, optional_id
+from memora_engine.graph_db.checks import check_name, creation_time, optional_id
 from memora_engine.graph_db.neo4j import cypher
 from memora_engine.graph_db.neo4j.core import Neo4jCore, fetch, fetch_one
 from memora_engine.graph_db.neo4j.mapping import (
@@ -21,7 +21,7 @@ from memora_engine.graph_db.neo4j.mapping import (
     to_user,
     user_key,
 )
-from memora_engine.ids import new_short_id, require_id, utc_now
+from memora_engine.ids import new_short_id, require_id
 from memora_engine.schema.models import Agent, Organization, User
 
 if TYPE_CHECKING:
@@ -218,11 +218,11 @@ class Neo4jTenants(Neo4jCore):
     """Organization, user and agent methods of :class:`Neo4jGraphInterface`."""
 
     async def create_organization(
-        self, org_name: str, *, org_id: str | None = None
+        self, org_name: str, *, org_id: str | None = None, created_at: datetime | None = None
     ) -> Organization:
         name = check_name(org_name, "org_name")
         oid = new_short_id() if org_id is None else require_id(org_id, "org_id")
-        return await self._write(_create_org, oid, name, utc_now())
+        return await self._write(_create_org, oid, name, creation_time(created_at))
 
     async def update_organization(self, org_id: str, new_org_name: str) -> Organization:
         oid, name = require_id(org_id, "org_id"), check_name(new_org_name, "new_org_name")
@@ -247,11 +247,13 @@ class Neo4jTenants(Neo4jCore):
         user_id: str | None = None,
         *,
         agent_id: str | None = None,
+        created_at: datetime | None = None,
     ) -> Agent:
         oid, label = require_id(org_id, "org_id"), check_name(agent_label, "agent_label")
         uid = optional_id(user_id, "user_id")
         aid = new_short_id() if agent_id is None else require_id(agent_id, "agent_id")
-        return await self._write(_create_agent, oid, aid, label, uid, utc_now())
+        when = creation_time(created_at)
+        return await self._write(_create_agent, oid, aid, label, uid, when)
 
     async def update_agent(self, org_id: str, agent_id: str, new_agent_label: str) -> Agent:
         oid, aid = require_id(org_id, "org_id"), require_id(agent_id, "agent_id")
@@ -273,10 +275,17 @@ class Neo4jTenants(Neo4jCore):
         oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
         return await self._read(_list_user_agents, oid, uid)
 
-    async def create_user(self, org_id: str, user_name: str, *, user_id: str | None = None) -> User:
+    async def create_user(
+        self,
+        org_id: str,
+        user_name: str,
+        *,
+        user_id: str | None = None,
+        created_at: datetime | None = None,
+    ) -> User:
         oid, name = require_id(org_id, "org_id"), check_name(user_name, "user_name")
         uid = new_short_id() if user_id is None else require_id(user_id, "user_id")
-        return await self._write(_create_user, oid, uid, name, utc_now())
+        return await self._write(_create_user, oid, uid, name, creation_time(created_at))
 
     async def update_user(self, org_id: str, user_id: str, new_user_name: str) -> User:
         oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")

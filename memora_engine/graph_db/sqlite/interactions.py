@@ -143,7 +143,12 @@ IxRow = tuple[int, str, str, str, str, str, str]
 
 
 def _build(
-    conn: sqlite3.Connection, rows: Sequence[IxRow], *, with_messages: bool, with_memories: bool
+    conn: sqlite3.Connection,
+    rows: Sequence[IxRow],
+    *,
+    with_messages: bool,
+    with_memories: bool,
+    resolve_names: bool,
 ) -> list[Interaction]:
     rowids = [row[0] for row in rows]
     messages: dict[int, list[MessageBlock]] = defaultdict(list)
@@ -158,7 +163,8 @@ def _build(
             )
     memories: dict[str, list[Memory]] = defaultdict(list)
     if with_memories and rowids:
-        for memory in mem.build_memories(conn, mem.rows_of_interactions(conn, rowids)):
+        found = mem.rows_of_interactions(conn, rowids)
+        for memory in mem.build_memories(conn, found, resolve_names=resolve_names):
             memories[memory.interaction_id or ""].append(memory)
     return [
         Interaction(
@@ -183,6 +189,7 @@ def get_interaction(
     *,
     with_messages: bool,
     with_memories: bool,
+    resolve_names: bool = True,
 ) -> Interaction:
     """One interaction of the user, or :class:`InteractionNotFoundError`."""
     row = conn.execute(
@@ -194,7 +201,13 @@ def get_interaction(
         raise InteractionNotFoundError(
             org_id=org_id, user_id=user_id, interaction_id=interaction_id
         )
-    return _build(conn, [row], with_messages=with_messages, with_memories=with_memories)[0]
+    return _build(
+        conn,
+        [row],
+        with_messages=with_messages,
+        with_memories=with_memories,
+        resolve_names=resolve_names,
+    )[0]
 
 
 def list_interactions(
@@ -206,6 +219,7 @@ def list_interactions(
     with_memories: bool,
     skip: int,
     limit: int,
+    resolve_names: bool = True,
 ) -> list[Interaction]:
     """A user's interactions, most recently updated first (ties by id), paginated."""
     require_user(conn, org_id, user_id)
@@ -215,7 +229,13 @@ def list_interactions(
         "ORDER BY updated_us DESC, interaction_id DESC LIMIT ? OFFSET ?",
         (org_id, user_id, limit, skip),
     ).fetchall()
-    return _build(conn, rows, with_messages=with_messages, with_memories=with_memories)
+    return _build(
+        conn,
+        rows,
+        with_messages=with_messages,
+        with_memories=with_memories,
+        resolve_names=resolve_names,
+    )
 
 
 def delete_interaction(

@@ -38,6 +38,9 @@ __all__ = [
 #: ``(mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, obtained_at)``
 MemoryRow = tuple[int, str, str, str, str, str, str, str]
 
+#: Resolves nothing: memory text comes back exactly as stored.
+_NO_NAMES = Names(users={}, agents={})
+
 
 # ---------------------------------------------------------------------- names
 def lookup_names(conn: sqlite3.Connection, org_id: str, texts: Iterable[str]) -> Names:
@@ -79,15 +82,23 @@ def _sources(conn: sqlite3.Connection, rowids: Sequence[int]) -> dict[int, list[
 
 
 def build_memories(
-    conn: sqlite3.Connection, rows: Sequence[MemoryRow], *, with_sources: bool = True
+    conn: sqlite3.Connection,
+    rows: Sequence[MemoryRow],
+    *,
+    with_sources: bool = True,
+    resolve_names: bool = True,
 ) -> list[Memory]:
-    """Turn memory rows into :class:`Memory` objects, in order, names resolved per org."""
+    """Turn memory rows into :class:`Memory` objects, in order, names resolved per org
+    (or, with ``resolve_names=False``, the text exactly as stored)."""
     if not rows:
         return []
     texts_by_org: dict[str, list[str]] = defaultdict(list)
     for row in rows:
         texts_by_org[row[2]].append(row[6])
-    names = {org: lookup_names(conn, org, texts) for org, texts in texts_by_org.items()}
+    names = {
+        org: lookup_names(conn, org, texts) if resolve_names else _NO_NAMES
+        for org, texts in texts_by_org.items()
+    }
     sources = _sources(conn, [row[0] for row in rows]) if with_sources else {}
     return [
         Memory(
@@ -229,9 +240,17 @@ def _find(conn: sqlite3.Connection, org_id: str, user_id: str, memory_id: str) -
     return row  # type: ignore[no-any-return]
 
 
-def get_memory(conn: sqlite3.Connection, org_id: str, user_id: str, memory_id: str) -> Memory:
-    """One memory as stored, with whatever sources remain."""
-    return build_memories(conn, [_find(conn, org_id, user_id, memory_id)])[0]
+def get_memory(
+    conn: sqlite3.Connection,
+    org_id: str,
+    user_id: str,
+    memory_id: str,
+    *,
+    resolve_names: bool = True,
+) -> Memory:
+    """One memory, with whatever sources remain."""
+    row = _find(conn, org_id, user_id, memory_id)
+    return build_memories(conn, [row], resolve_names=resolve_names)[0]
 
 
 def find_rowid(conn: sqlite3.Connection, org_id: str, user_id: str, memory_id: str) -> int | None:
@@ -250,6 +269,8 @@ def list_user_memories(
     agent_id: str | None,
     skip: int,
     limit: int,
+    *,
+    resolve_names: bool = True,
 ) -> list[Memory]:
     """A user's memories newest first (ties by id), optionally of one agent."""
     if agent_id is None:
@@ -266,7 +287,7 @@ def list_user_memories(
             "ORDER BY obtained_us DESC, memory_id DESC LIMIT ? OFFSET ?",
             (org_id, user_id, agent_id, limit, skip),
         ).fetchall()
-    return build_memories(conn, rows)
+    return build_memories(conn, rows, resolve_names=resolve_names)
 
 
 def rows_of_interactions(conn: sqlite3.Connection, ix_rowids: Sequence[int]) -> list[MemoryRow]:

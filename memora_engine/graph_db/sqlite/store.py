@@ -17,6 +17,7 @@ from memora_engine.graph_db.checks import (
     check_page,
     check_refs,
     checked_write,
+    creation_time,
     optional_id,
     owner_ids,
 )
@@ -25,7 +26,7 @@ from memora_engine.graph_db.sqlite import memories as mem
 from memora_engine.graph_db.sqlite import tenants as ten
 from memora_engine.graph_db.sqlite.connection import SqliteWorker
 from memora_engine.graph_db.write_plan import NewMemory, plan_memories
-from memora_engine.ids import new_short_id, require_id, require_memory_id, utc_now
+from memora_engine.ids import new_short_id, require_id, require_memory_id
 from memora_engine.schema.models import Agent, Interaction, Memory, Organization, User
 from memora_engine.schema.storage import MemoriesAndInteraction
 from memora_engine.vector_db.base import BaseVectorDB
@@ -90,11 +91,12 @@ class SqliteGraphDB(BaseGraphDB):
 
     # ------------------------------------------------------------------ organization
     async def create_organization(
-        self, org_name: str, *, org_id: str | None = None
+        self, org_name: str, *, org_id: str | None = None, created_at: datetime | None = None
     ) -> Organization:
         name = check_name(org_name, "org_name")
         oid = new_short_id() if org_id is None else require_id(org_id, "org_id")
-        return await self._worker.write(ten.insert_org, oid, name, utc_now())
+        when = creation_time(created_at)
+        return await self._worker.write(ten.insert_org, oid, name, when)
 
     async def update_organization(self, org_id: str, new_org_name: str) -> Organization:
         oid, name = require_id(org_id, "org_id"), check_name(new_org_name, "new_org_name")
@@ -120,11 +122,13 @@ class SqliteGraphDB(BaseGraphDB):
         user_id: str | None = None,
         *,
         agent_id: str | None = None,
+        created_at: datetime | None = None,
     ) -> Agent:
         oid, label = require_id(org_id, "org_id"), check_name(agent_label, "agent_label")
         uid = optional_id(user_id, "user_id")
         aid = new_short_id() if agent_id is None else require_id(agent_id, "agent_id")
-        return await self._worker.write(ten.insert_agent, oid, aid, label, uid, utc_now())
+        when = creation_time(created_at)
+        return await self._worker.write(ten.insert_agent, oid, aid, label, uid, when)
 
     async def update_agent(self, org_id: str, agent_id: str, new_agent_label: str) -> Agent:
         oid, aid = require_id(org_id, "org_id"), require_id(agent_id, "agent_id")
@@ -147,10 +151,18 @@ class SqliteGraphDB(BaseGraphDB):
         return await self._worker.read(ten.list_user_agents, oid, uid)
 
     # ------------------------------------------------------------------ user
-    async def create_user(self, org_id: str, user_name: str, *, user_id: str | None = None) -> User:
+    async def create_user(
+        self,
+        org_id: str,
+        user_name: str,
+        *,
+        user_id: str | None = None,
+        created_at: datetime | None = None,
+    ) -> User:
         oid, name = require_id(org_id, "org_id"), check_name(user_name, "user_name")
         uid = new_short_id() if user_id is None else require_id(user_id, "user_id")
-        return await self._worker.write(ten.insert_user, oid, uid, name, utc_now())
+        when = creation_time(created_at)
+        return await self._worker.write(ten.insert_user, oid, uid, name, when)
 
     async def update_user(self, org_id: str, user_id: str, new_user_name: str) -> User:
         oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
@@ -225,6 +237,8 @@ class SqliteGraphDB(BaseGraphDB):
         interaction_id: str,
         with_messages: bool = True,
         with_memories: bool = True,
+        *,
+        resolve_names: bool = True,
     ) -> Interaction:
         oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
         iid = require_id(interaction_id, "interaction_id")
@@ -235,6 +249,7 @@ class SqliteGraphDB(BaseGraphDB):
             iid,
             with_messages=check_flag(with_messages, "with_messages"),
             with_memories=check_flag(with_memories, "with_memories"),
+            resolve_names=check_flag(resolve_names, "resolve_names"),
         )
 
     async def get_all_user_interactions(
@@ -245,6 +260,8 @@ class SqliteGraphDB(BaseGraphDB):
         with_their_memories: bool = True,
         skip: int = 0,
         limit: int = 100,
+        *,
+        resolve_names: bool = True,
     ) -> list[Interaction]:
         oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
         skip, limit = check_page(skip, limit)
@@ -256,6 +273,7 @@ class SqliteGraphDB(BaseGraphDB):
             with_memories=check_flag(with_their_memories, "with_their_memories"),
             skip=skip,
             limit=limit,
+            resolve_names=check_flag(resolve_names, "resolve_names"),
         )
 
     async def delete_user_interaction_and_its_memories(
@@ -284,9 +302,13 @@ class SqliteGraphDB(BaseGraphDB):
             return [[] for _ in batch]
         return await self._worker.read(mem.resolve_batch, batch)
 
-    async def get_user_memory(self, org_id: str, user_id: str, memory_id: str) -> Memory:
+    async def get_user_memory(
+        self, org_id: str, user_id: str, memory_id: str, *, resolve_names: bool = True
+    ) -> Memory:
         oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
-        return await self._worker.read(mem.get_memory, oid, uid, require_memory_id(memory_id))
+        mid = require_memory_id(memory_id)
+        resolve = check_flag(resolve_names, "resolve_names")
+        return await self._worker.read(mem.get_memory, oid, uid, mid, resolve_names=resolve)
 
     async def get_all_user_memories(
         self,
@@ -295,11 +317,14 @@ class SqliteGraphDB(BaseGraphDB):
         agent_id: str | None = None,
         skip: int = 0,
         limit: int = 1000,
+        *,
+        resolve_names: bool = True,
     ) -> list[Memory]:
         oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
         aid = optional_id(agent_id, "agent_id")
         skip, limit = check_page(skip, limit)
-        return await self._worker.read(_user_memories, oid, uid, aid, skip, limit)
+        resolve = check_flag(resolve_names, "resolve_names")
+        return await self._worker.read(_user_memories, oid, uid, aid, skip, limit, resolve)
 
     async def get_user_memory_history(
         self, org_id: str, user_id: str, memory_id: str
@@ -360,10 +385,18 @@ def _delete_agent_row(conn: sqlite3.Connection, org_id: str, agent_id: str) -> N
 
 
 def _user_memories(
-    conn: sqlite3.Connection, org_id: str, user_id: str, agent_id: str | None, skip: int, limit: int
+    conn: sqlite3.Connection,
+    org_id: str,
+    user_id: str,
+    agent_id: str | None,
+    skip: int,
+    limit: int,
+    resolve_names: bool,
 ) -> list[Memory]:
     ten.require_user(conn, org_id, user_id)
-    return mem.list_user_memories(conn, org_id, user_id, agent_id, skip, limit)
+    return mem.list_user_memories(
+        conn, org_id, user_id, agent_id, skip, limit, resolve_names=resolve_names
+    )
 
 
 def _user_links(conn: sqlite3.Connection, org_id: str, user_id: str) -> list[tuple[str, str]]:

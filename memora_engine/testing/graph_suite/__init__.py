@@ -21,6 +21,7 @@ from memora_engine.testing.graph_suite.history import HistoryTests
 from memora_engine.testing.graph_suite.interactions import InteractionTests
 from memora_engine.testing.graph_suite.isolation import IsolationTests
 from memora_engine.testing.graph_suite.memories import MemoryTests
+from memora_engine.testing.graph_suite.restore import RestoreTests
 from memora_engine.testing.graph_suite.support import GraphSuiteBase
 from memora_engine.testing.graph_suite.tenants import TenantTests
 
@@ -35,5 +36,6 @@ class GraphDBConformanceTests(
     CascadeTests,
     IsolationTests,
     BadInputTests,
+    RestoreTests,
 ):
     """Every conformance test; the subclass provides the ``graph_db`` fixture."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import date
 from typing import Any, cast
 
 import pytest
@@ -129,6 +130,27 @@ OTHER_BAD_CALLS: dict[str, Call] = {
     "indexing limit": lambda db, w, _: db.list_memories_for_indexing(limit=-5),
     "flag str": lambda db, w, _: db.get_interaction(
         w.org_id, w.user_id, "ix", with_messages=cast(Any, "no")
+    ),
+    "resolve_names str (interaction)": lambda db, w, _: db.get_interaction(
+        w.org_id, w.user_id, "ix", resolve_names=cast(Any, "false")
+    ),
+    "resolve_names int (interactions)": lambda db, w, _: db.get_all_user_interactions(
+        w.org_id, w.user_id, resolve_names=cast(Any, 0)
+    ),
+    "resolve_names None (memory)": lambda db, w, _: db.get_user_memory(
+        w.org_id, w.user_id, _MID, resolve_names=cast(Any, None)
+    ),
+    "resolve_names str (memories)": lambda db, w, _: db.get_all_user_memories(
+        w.org_id, w.user_id, resolve_names=cast(Any, "no")
+    ),
+    "created_at str (org)": lambda db, w, _: db.create_organization(
+        "X", created_at=cast(Any, "2024-01-01T00:00:00Z")
+    ),
+    "created_at date (user)": lambda db, w, _: db.create_user(
+        w.org_id, "X", created_at=cast(Any, date(2024, 1, 1))
+    ),
+    "created_at int (agent)": lambda db, w, _: db.create_agent(
+        w.org_id, "X", created_at=cast(Any, 1_700_000_000)
     ),
     "refs not a list": lambda db, w, _: db.fetch_user_memories_resolved_batch(cast(Any, "abc")),
     "refs inner not a list": lambda db, w, _: db.fetch_user_memories_resolved_batch(
