@@ -242,6 +242,9 @@ def test_user_export_and_resume_after_a_partial_import(tmp_path: Path) -> None:
     kinds = [json.loads(line)["type"] for line in lines]
     assert kinds.count("user") == 1
     assert kinds.count("interaction") == 2
+    records = [json.loads(line) for line in lines[1:]]
+    assert {r["org_id"] for r in records} == {"acme"}  # tenant isolation of export
+    assert {r["user_id"] for r in records if r["type"] in ("user", "interaction")} == {"jake"}
     partial = tmp_path / "partial.jsonl"
     partial.write_text("\n".join(lines[: kinds.index("interaction")]) + "\n", encoding="utf-8")
     ok(["import", str(partial), "--path", str(target)])
