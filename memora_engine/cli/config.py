@@ -69,7 +69,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
         "Local ONNX embedding model folder (no download); else the default model is downloaded.",
     ),
     SettingSpec("neo4j_uri", "MEMORA_NEO4J_URI", None, "Neo4j URI: use Neo4j as the graph store."),
-    SettingSpec("neo4j_username", "MEMORA_NEO4J_USERNAME", "neo4j", "Neo4j user name."),
+    SettingSpec("neo4j_username", "MEMORA_NEO4J_USER", "neo4j", "Neo4j user name."),
     SettingSpec("neo4j_password", "MEMORA_NEO4J_PASSWORD", None, "Neo4j password.", secret=True),
     SettingSpec("neo4j_database", "MEMORA_NEO4J_DATABASE", "neo4j", "Neo4j database."),
     SettingSpec(
