@@ -186,7 +186,7 @@ def tuning_configs() -> dict[str, HybridSearchConfig]:
                     dense_weight=dense_w,
                     sparse_weight=sparse_w,
                 )
-    grid["dbsf depth=40"] = HybridSearchConfig(fusion="dbsf")
+    grid["dbsf depth=40"] = HybridSearchConfig(fusion="dbsf", sparse_weight=1.0)
     return grid
 
 

@@ -130,7 +130,8 @@ def test_plan_search_limits_and_depths() -> None:
     plan = common.plan_search(HYBRID_DEFAULT, None, [("org_id", "o1")])
     assert plan.limit == HYBRID_DEFAULT.limit
     assert (plan.dense_depth, plan.sparse_depth) == (40, 40)
-    assert plan.weights is None
+    assert plan.weights == (1.0, 0.95)  # default: dense order breaks symmetric RRF ties
+    assert common.plan_search(ORIGINAL_MEMORA, None, []).weights is None
     deep = common.plan_search(HYBRID_DEFAULT, 100, [])
     assert (deep.dense_depth, deep.sparse_depth) == (100, 100)
     weighted = common.plan_search(HYBRID_DEFAULT.model_copy(update={"sparse_weight": 2.0}), 5, [])
@@ -168,7 +169,9 @@ def test_encoded_query_searchable() -> None:
 
 
 PLAN = common.plan_search(
-    HYBRID_DEFAULT.model_copy(update={"dense_weight": 2.0, "dense_score_threshold": 0.3}),
+    HYBRID_DEFAULT.model_copy(
+        update={"dense_weight": 2.0, "sparse_weight": 1.0, "dense_score_threshold": 0.3}
+    ),
     7,
     [("org_user_id", "o1:u1"), ("agent_id", "a1")],
 )

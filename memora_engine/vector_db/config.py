@@ -44,7 +44,9 @@ class HybridSearchConfig(BaseModel):
         fusion: ``"rrf"`` (reciprocal rank fusion) or ``"dbsf"`` (distribution-based).
         rrf_k: RRF constant: a hit at 0-based rank ``r`` of a list scores ``w / (k + r)``.
         dense_weight: RRF weight of the dense list.
-        sparse_weight: RRF weight of the sparse list.
+        sparse_weight: RRF weight of the sparse list. Slightly below the dense weight by
+            default, so that two hits the lists rank symmetrically (first/second vs
+            second/first) do not tie: the semantic order decides, deterministically.
         score_threshold: Drop fused hits scoring at or below this (None: keep all).
         dense_score_threshold: Drop dense candidates with a cosine below this before fusion.
 
@@ -62,13 +64,13 @@ class HybridSearchConfig(BaseModel):
     fusion: Literal["rrf", "dbsf"] = "rrf"
     rrf_k: int = Field(default=2, ge=1, le=1_000)
     dense_weight: float = Field(default=1.0, gt=0.0, le=100.0)
-    sparse_weight: float = Field(default=1.0, gt=0.0, le=100.0)
+    sparse_weight: float = Field(default=0.95, gt=0.0, le=100.0)
     score_threshold: float | None = None
     dense_score_threshold: float | None = Field(default=None, ge=-1.0, le=1.0)
 
     @model_validator(mode="after")
     def _check_weights(self) -> Self:
-        if self.fusion == "dbsf" and (self.dense_weight != 1.0 or self.sparse_weight != 1.0):
+        if self.fusion == "dbsf" and self.weighted:
             raise ValueError("weights apply to RRF fusion only")
         return self
 
@@ -78,7 +80,7 @@ class HybridSearchConfig(BaseModel):
 
     @property
     def weighted(self) -> bool:
-        """Whether the RRF lists carry unequal weights."""
+        """Whether the RRF lists carry weights other than 1."""
         return self.dense_weight != 1.0 or self.sparse_weight != 1.0
 
 
@@ -102,6 +104,7 @@ ORIGINAL_MEMORA = HybridSearchConfig(
     rrf_k=2,
     score_threshold=0.35,
     dense_score_threshold=0.4,
+    sparse_weight=1.0,
 )
 
 #: Every named recipe, by name.
