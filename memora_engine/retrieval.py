@@ -1,0 +1,257 @@
+"""Search and recall: the read flows of :class:`~memora_engine.Memora` (no LLM for search).
+
+* search: hybrid vector search scoped to the tenant, resolved through the graph (newest version
+  of each history chain, names, message sources), relevance order kept. 0 LLM calls.
+* recall: queries written by the fast model from the latest message (fallback: the message),
+  then search minus already-recalled memories; an optional model filter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence, Set
+from datetime import datetime
+
+from memora_engine import pipeline
+from memora_engine.errors import ConfigurationError, InvalidInputError
+from memora_engine.graph_db.base import BaseGraphDB
+from memora_engine.ids import ensure_aware, require_queries, require_text, utc_now
+from memora_engine.limits import MAX_MESSAGE_CHARS, MAX_QUERIES_PER_SEARCH, MAX_QUERY_CHARS
+from memora_engine.llm.base import BaseBackendLLM
+from memora_engine.prompts import (
+    Prompts,
+    build_filter_messages,
+    build_query_generation_messages,
+    parse_angle_items,
+)
+from memora_engine.schema.models import Memory
+from memora_engine.schema.storage import MemoriesAndInteraction, validate_input
+from memora_engine.vector_db.base import BaseVectorDB, MemorySearchScope, check_scope
+
+__all__ = ["MemoryRetrieval"]
+
+
+class MemoryRetrieval:
+    """Search and recall over a vector index resolved through a graph store.
+
+    The base of :class:`~memora_engine.Memora`; see there for construction.
+    """
+
+    vector_db: BaseVectorDB
+    graph: BaseGraphDB
+    memory_search_model: BaseBackendLLM | None
+    prompts: Prompts
+
+    async def search_memories_with_scores(
+        self,
+        org_id: str,
+        user_id: str,
+        search_queries: Sequence[str],
+        filter_out_memory_ids_set: Set[str] | None = None,
+        agent_id: str | None = None,
+        search_across_agents: bool = True,
+        *,
+        limit: int | None = None,
+    ) -> list[tuple[Memory, float]]:
+        """Like :meth:`search_memories_as_one`, with each memory's best fused score."""
+        queries = require_queries(
+            search_queries, max_queries=MAX_QUERIES_PER_SEARCH, max_chars=MAX_QUERY_CHARS
+        )
+        check_scope(MemorySearchScope.USER, org_id, user_id, agent_id)
+        _check_limit(limit)
+        filter_out = frozenset(filter_out_memory_ids_set or ())
+        per_query = await self.vector_db.search_memories(
+            queries,
+            MemorySearchScope.USER,
+            org_id,
+            user_id,
+            None if search_across_agents else agent_id,
+            limit=limit,
+        )
+        ranked = pipeline.rank_hits(per_query, filter_out)
+        if not ranked:
+            return []
+        heads = await self.graph.fetch_user_memories_resolved_batch([[h.ref()] for h in ranked])
+        out: list[tuple[Memory, float]] = []
+        seen: set[str] = set()
+        for hit, resolved in zip(ranked, heads, strict=True):
+            for memory in resolved:
+                if memory.memory_id in seen or memory.memory_id in filter_out:
+                    continue
+                seen.add(memory.memory_id)
+                out.append((memory, hit.score))
+        return out[:limit] if limit is not None else out
+
+    async def search_memories_as_one(
+        self,
+        org_id: str,
+        user_id: str,
+        search_queries: Sequence[str],
+        filter_out_memory_ids_set: Set[str] | None = None,
+        agent_id: str | None = None,
+        search_across_agents: bool = True,
+        *,
+        limit: int | None = None,
+    ) -> list[Memory]:
+        """Search one user's memories with several queries; one merged list, most relevant first.
+
+        ``filter_out_memory_ids_set`` drops memories by id (raw hits and resolved versions).
+        ``search_across_agents=False`` with ``agent_id`` keeps that agent's memories only.
+        Returns ``[]`` when nothing matches.
+        """
+        scored = await self.search_memories_with_scores(
+            org_id,
+            user_id,
+            search_queries,
+            filter_out_memory_ids_set,
+            agent_id,
+            search_across_agents,
+            limit=limit,
+        )
+        return [memory for memory, _ in scored]
+
+    async def search_memories_as_batch(
+        self,
+        org_id: str,
+        search_queries: Sequence[str],
+        filter_out_memory_ids_set: Set[str] | None = None,
+        user_id: str | None = None,
+        agent_id: str | None = None,
+        memory_search_scope: MemorySearchScope = MemorySearchScope.USER,
+        search_across_agents: bool = True,
+        *,
+        limit: int | None = None,
+    ) -> list[list[Memory]]:
+        """One result list per query (always; empty lists included), USER or ORGANIZATION scope."""
+        queries = require_queries(
+            search_queries, max_queries=MAX_QUERIES_PER_SEARCH, max_chars=MAX_QUERY_CHARS
+        )
+        scope = check_scope(memory_search_scope, org_id, user_id, agent_id)
+        _check_limit(limit)
+        filter_out = frozenset(filter_out_memory_ids_set or ())
+        per_query = await self.vector_db.search_memories(
+            queries, scope, org_id, user_id, None if search_across_agents else agent_id, limit=limit
+        )
+        refs = [[h.ref() for h in pipeline.rank_hits([hits], filter_out)] for hits in per_query]
+        resolved = await self.graph.fetch_user_memories_resolved_batch(refs)
+        out: list[list[Memory]] = []
+        for memories in resolved:
+            kept = [m for m in memories if m.memory_id not in filter_out]
+            out.append(kept[:limit] if limit is not None else kept)
+        return out
+
+    # ------------------------------------------------------------------ recall
+    async def generate_memory_search_queries(
+        self,
+        message: str,
+        preceding_messages_for_context: Sequence[Mapping[str, str]] | None = None,
+        current_datetime: datetime | None = None,
+    ) -> list[str]:
+        """Ask the memory-search model for queries (one LLM call); ``[]`` if it wrote none."""
+        if self.memory_search_model is None:
+            raise ConfigurationError("No memory_search_model is configured.")
+        require_text(message, "message", max_chars=MAX_MESSAGE_CHARS)
+        context = _context_messages(preceding_messages_for_context)
+        now = (
+            ensure_aware(current_datetime, name="current_datetime")
+            if current_datetime
+            else utc_now()
+        )
+        text = await self.memory_search_model(
+            build_query_generation_messages(
+                self.prompts, message=message, preceding_messages=context, now=now
+            )
+        )
+        queries = [q[:MAX_QUERY_CHARS] for q in parse_angle_items(text)]
+        return queries[:MAX_QUERIES_PER_SEARCH]
+
+    async def filter_retrieved_memories_with_model(
+        self,
+        message: str,
+        search_queries_used: Sequence[str],
+        retrieved_memories: Sequence[Memory],
+        current_datetime: datetime | None = None,
+    ) -> set[str] | None:
+        """Ask the model which memories matter. ``None``: it misbehaved; empty set: none matter.
+
+        Only ids of ``retrieved_memories`` are ever returned.
+        """
+        if self.memory_search_model is None:
+            raise ConfigurationError("No memory_search_model is configured.")
+        now = (
+            ensure_aware(current_datetime, name="current_datetime")
+            if current_datetime
+            else utc_now()
+        )
+        text = await self.memory_search_model(
+            build_filter_messages(
+                self.prompts,
+                message=message,
+                queries=search_queries_used,
+                memories=retrieved_memories,
+                now=now,
+            )
+        )
+        items = parse_angle_items(text)
+        if not items:
+            return None
+        if any(item.lower() == "none" for item in items):
+            return set()
+        shown = {m.memory_id for m in retrieved_memories}
+        chosen = {item for item in items if item in shown}
+        return chosen or None
+
+    async def recall_memories_for_message(
+        self,
+        org_id: str,
+        user_id: str,
+        latest_msg: str,
+        agent_id: str | None = None,
+        preceding_msg_for_context: Sequence[Mapping[str, str]] | None = None,
+        current_datetime: datetime | None = None,
+        filter_out_memory_ids_set: Set[str] | None = None,
+        search_memories_across_agents: bool = True,
+        enable_final_model_based_memory_filter: bool = False,
+    ) -> tuple[list[Memory], list[str]]:
+        """Recall the memories relevant to the latest message.
+
+        Returns ``(memories, memory_ids)``, both empty when nothing is recalled. Pass the ids of
+        everything recalled earlier in the conversation as ``filter_out_memory_ids_set``.
+        With no memory-search model the message itself is the query (0 LLM calls).
+        """
+        require_text(latest_msg, "latest_msg", max_chars=MAX_MESSAGE_CHARS)
+        queries: list[str] = []
+        if self.memory_search_model is not None:
+            queries = await self.generate_memory_search_queries(
+                latest_msg, preceding_msg_for_context, current_datetime
+            )
+        if not queries:
+            queries = [latest_msg[:MAX_QUERY_CHARS]]
+        memories = await self.search_memories_as_one(
+            org_id,
+            user_id,
+            queries,
+            filter_out_memory_ids_set,
+            agent_id,
+            search_across_agents=search_memories_across_agents,
+        )
+        if memories and enable_final_model_based_memory_filter and self.memory_search_model:
+            chosen = await self.filter_retrieved_memories_with_model(
+                latest_msg, queries, memories, current_datetime
+            )
+            if chosen is not None:
+                memories = pipeline.keep_chosen(memories, chosen)
+        return memories, [m.memory_id for m in memories]
+
+
+def _check_limit(limit: int | None) -> None:
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise InvalidInputError("limit must be a positive int or None.")
+
+
+def _context_messages(
+    messages: Sequence[Mapping[str, str]] | None,
+) -> list[dict[str, str]]:
+    if not messages:
+        return []
+    valid = validate_input(MemoriesAndInteraction, {"interaction": list(messages)}, what="context")
+    return [{"role": m.role, "content": m.content} for m in valid.interaction]
