@@ -120,8 +120,17 @@ def _messages_of(state: Any) -> list[BaseMessage]:
 def _current_config() -> RunnableConfig | None:
     try:
         return get_config()
-    except RuntimeError:  # not inside a runnable
+    except RuntimeError:  # not inside a runnable (or async code on Python < 3.11)
         return None
+
+
+def _thread_id(runtime: Runtime[Any] | None, config: RunnableConfig | None) -> str | None:
+    """The run's thread id: from the runtime (works on every Python), else from the config."""
+    info = getattr(runtime, "execution_info", None)
+    thread_id = getattr(info, "thread_id", None)
+    if thread_id is None:
+        thread_id = ((config or {}).get("configurable") or {}).get("thread_id")
+    return None if thread_id is None else str(thread_id)
 
 
 # ---------------------------------------------------------------------- the class
@@ -242,15 +251,14 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         return {"messages": [message]}
 
     async def _save(
-        self, core: Memora, messages: list[BaseMessage], user_id: str, config: RunnableConfig | None
+        self, core: Memora, messages: list[BaseMessage], user_id: str, thread_id: str | None
     ) -> None:
         conversation = _conversation(messages)
         if not self.save or not conversation:
             return
         if self.create_missing:
             await ensure_tenant(core, self.org_id, user_id, self.agent_id)
-        thread_id = ((config or {}).get("configurable") or {}).get("thread_id")
-        interaction_id = None if thread_id is None else thread_interaction_id(str(thread_id))
+        interaction_id = None if thread_id is None else thread_interaction_id(thread_id)
         await save_conversation(
             core,
             self.org_id,
@@ -281,7 +289,8 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         config = _current_config()
         messages = _messages_of(state)
         user_id = self._user(config, runtime.context)
-        self._bridge.run(lambda core: self._save(core, messages, user_id, config))
+        thread_id = _thread_id(runtime, config)
+        self._bridge.run(lambda core: self._save(core, messages, user_id, thread_id))
         return None
 
     async def aafter_agent(
@@ -291,7 +300,8 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         config = _current_config()
         messages = _messages_of(state)
         user_id = self._user(config, runtime.context)
-        await self._bridge.arun(lambda core: self._save(core, messages, user_id, config))
+        thread_id = _thread_id(runtime, config)
+        await self._bridge.arun(lambda core: self._save(core, messages, user_id, thread_id))
         return None
 
     # ------------------------------------------------------------------ LangGraph nodes
@@ -314,7 +324,8 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         messages = _messages_of(state)
         if _is_final_answer(messages):
             user_id = self._user(config)
-            self._bridge.run(lambda core: self._save(core, messages, user_id, config))
+            thread_id = _thread_id(None, config)
+            self._bridge.run(lambda core: self._save(core, messages, user_id, thread_id))
         return {}
 
     async def asave_node(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
@@ -322,7 +333,8 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         messages = _messages_of(state)
         if _is_final_answer(messages):
             user_id = self._user(config)
-            await self._bridge.arun(lambda core: self._save(core, messages, user_id, config))
+            thread_id = _thread_id(None, config)
+            await self._bridge.arun(lambda core: self._save(core, messages, user_id, thread_id))
         return {}
 
     @property
