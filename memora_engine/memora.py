@@ -23,7 +23,12 @@ from langchain_core.language_models import BaseChatModel
 from typing_extensions import Self
 
 from memora_engine import pipeline
-from memora_engine.errors import ConfigurationError, InvalidInputError, LLMResponseInvalidError
+from memora_engine.errors import (
+    ConfigurationError,
+    InteractionNotFoundError,
+    InvalidInputError,
+    LLMResponseInvalidError,
+)
 from memora_engine.graph_db.base import BaseGraphDB
 from memora_engine.ids import ensure_aware, require_id, utc_now
 from memora_engine.keyed_locks import KeyedLocks
@@ -190,6 +195,7 @@ class Memora(MemoryRetrieval):
         max_retries: int = 3,
         *,
         infer: bool | None = None,
+        create_if_missing: bool = False,
     ) -> tuple[str, datetime]:
         """Save a new interaction (``interaction_id=None``) or update one, with its memories.
 
@@ -201,6 +207,9 @@ class Memora(MemoryRetrieval):
         Args:
             infer: ``False`` stores each new user/assistant message verbatim (raw mode, no LLM);
                 ``None`` (default) infers when an extraction model is configured.
+            create_if_missing: With ``interaction_id`` of an interaction that does not exist
+                yet, create it under that id (e.g. your app's session id) instead of raising
+                :class:`~memora_engine.errors.InteractionNotFoundError`.
 
         Returns:
             ``(interaction_id, interaction_date)``.
@@ -237,6 +246,7 @@ class Memora(MemoryRetrieval):
             extract_agent_memories=extract_agent_memories,
             update_across_agents=update_across_agents,
             max_retries=max_retries,
+            create_if_missing=create_if_missing,
         )
         if interaction_id is None:
             return await save
@@ -257,12 +267,17 @@ class Memora(MemoryRetrieval):
         extract_agent_memories: bool,
         update_across_agents: bool,
         max_retries: int,
+        create_if_missing: bool,
     ) -> tuple[str, datetime]:
         user = await self.graph.get_user(org_id, user_id)
         agent = await self.graph.get_agent(org_id, agent_id)
         existing: Interaction | None = None
         if interaction_id is not None:
-            existing = await self.graph.get_interaction(org_id, user_id, interaction_id)
+            try:
+                existing = await self.graph.get_interaction(org_id, user_id, interaction_id)
+            except InteractionNotFoundError:
+                if not create_if_missing:
+                    raise
         new_positions = _appended_positions(messages, existing)
         memories: list[MemoryToStore] = []
         contrary: list[ContraryMemoryToStore] = []
@@ -295,7 +310,7 @@ class Memora(MemoryRetrieval):
         )
         if existing is None:
             saved = await self.graph.save_interaction_with_memories(
-                org_id, agent_id, user_id, write
+                org_id, agent_id, user_id, write, interaction_id=interaction_id
             )
         else:
             saved = await self.graph.update_interaction_and_memories(

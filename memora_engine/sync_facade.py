@@ -121,6 +121,7 @@ class SyncMemora:
         max_retries: int = 3,
         *,
         infer: bool | None = None,
+        create_if_missing: bool = False,
     ) -> tuple[str, datetime]:
         """See :meth:`Memora.save_or_update_interaction_and_memories`."""
         result: tuple[str, datetime] = self._run(
@@ -135,6 +136,7 @@ class SyncMemora:
             update_across_agents,
             max_retries,
             infer=infer,
+            create_if_missing=create_if_missing,
         )
         return result
 

@@ -83,3 +83,44 @@ def test_sync_facade_outside_and_inside_a_running_loop(
     finally:
         memora.close()
         portal.close()
+
+
+async def test_create_if_missing_saves_under_the_callers_interaction_id(
+    tmp_path: Path, dense_encoder: DenseEncoder, sparse_encoder: SparseEncoder
+) -> None:
+    """If this fails, check create_if_missing: a new interaction under the given id, then updates."""
+    from memora_engine.errors import InteractionNotFoundError
+
+    async with await Memora.embedded(
+        tmp_path / "m", dense_encoder=dense_encoder, sparse_encoder=sparse_encoder
+    ) as memora:
+        org = await memora.graph.create_organization("Acme")
+        user = await memora.graph.create_user(org.org_id, "Jake")
+        agent = await memora.graph.create_agent(org.org_id, "Jarvis")
+        with pytest.raises(InteractionNotFoundError):
+            await memora.save_or_update_interaction_and_memories(
+                org.org_id, user.user_id, agent.agent_id, CHAT, interaction_id="session-42"
+            )
+        assert await memora.graph.get_all_user_interactions(org.org_id, user.user_id) == []
+        first = await memora.save_or_update_interaction_and_memories(
+            org.org_id,
+            user.user_id,
+            agent.agent_id,
+            CHAT[:2],
+            interaction_id="session-42",
+            create_if_missing=True,
+        )
+        again = await memora.save_or_update_interaction_and_memories(
+            org.org_id,
+            user.user_id,
+            agent.agent_id,
+            CHAT,
+            interaction_id="session-42",
+            create_if_missing=True,
+        )
+        assert first[0] == again[0] == "session-42"
+        stored = await memora.graph.get_interaction(org.org_id, user.user_id, "session-42")
+        assert stored.messages_as_dicts() == CHAT
+        assert sorted(m.memory for m in stored.memories) == sorted(
+            [CHAT[1]["content"], CHAT[2]["content"]]
+        )
