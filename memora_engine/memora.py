@@ -37,6 +37,7 @@ from memora_engine.llm.base import BaseBackendLLM
 from memora_engine.llm.providers import as_backend_llm
 from memora_engine.message_diff import plan_message_update
 from memora_engine.prompts import Prompts, build_comparison_messages, build_extraction_messages
+from memora_engine.records_api import RecordManagement
 from memora_engine.retrieval import MemoryRetrieval
 from memora_engine.schema.extraction import MemoryComparisonResponse, MemoryExtractionResponse
 from memora_engine.schema.models import Agent, Interaction, User
@@ -47,6 +48,8 @@ from memora_engine.schema.storage import (
     MessageIn,
     validate_input,
 )
+from memora_engine.tenants_api import TenantManagement
+from memora_engine.tracing import RunnableConfig, run_config_scope
 from memora_engine.vector_db.base import BaseVectorDB
 
 __all__ = ["Memora"]
@@ -57,7 +60,7 @@ logger.addHandler(logging.NullHandler())
 ModelLike = BaseBackendLLM | BaseChatModel | str | None
 
 
-class Memora(MemoryRetrieval):
+class Memora(MemoryRetrieval, TenantManagement, RecordManagement):
     """Long-term memory for agents over a graph store (truth) and a vector store (index).
 
     ``Memora`` takes ownership of the stores and models it is given: :meth:`close` closes them.
@@ -96,6 +99,7 @@ class Memora(MemoryRetrieval):
         if not isinstance(vector_db, BaseVectorDB) or not isinstance(graph_db, BaseGraphDB):
             raise InvalidInputError("Memora needs a BaseVectorDB and a BaseGraphDB.")
         self.vector_db = vector_db
+        self.graph_db = graph_db
         self.graph = graph_db
         graph_db.associated_vector_db = vector_db
         self.extraction_model = as_backend_llm(extraction_model)
@@ -159,11 +163,11 @@ class Memora(MemoryRetrieval):
     async def setup(self) -> None:
         """Create the stores' schema and indexes (idempotent)."""
         await self.vector_db.setup()
-        await self.graph.setup()
+        await self.graph_db.setup()
 
     async def close(self) -> None:
         """Close the graph store, the vector store and the models (safe to call twice)."""
-        await self.graph.close()
+        await self.graph_db.close()
         await self.vector_db.close()
         for model in {
             id(m): m for m in (self.memory_search_model, self.extraction_model) if m
@@ -196,6 +200,7 @@ class Memora(MemoryRetrieval):
         *,
         infer: bool | None = None,
         create_if_missing: bool = False,
+        config: RunnableConfig | None = None,
     ) -> tuple[str, datetime]:
         """Save a new interaction (``interaction_id=None``) or update one, with its memories.
 
@@ -210,6 +215,8 @@ class Memora(MemoryRetrieval):
             create_if_missing: With ``interaction_id`` of an interaction that does not exist
                 yet, create it under that id (e.g. your app's session id) instead of raising
                 :class:`~memora_engine.errors.InteractionNotFoundError`.
+            config: A LangChain ``RunnableConfig`` (callbacks, tags, metadata, run name) passed
+                to every model call of this save, so they nest inside the caller's trace.
 
         Returns:
             ``(interaction_id, interaction_date)``.
@@ -248,11 +255,12 @@ class Memora(MemoryRetrieval):
             max_retries=max_retries,
             create_if_missing=create_if_missing,
         )
-        if interaction_id is None:
-            return await save
-        # Updates of one interaction are serialized: each sees the previous one's messages.
-        async with self._interaction_locks.hold((org_id, user_id, interaction_id)):
-            return await save
+        with run_config_scope(config):
+            if interaction_id is None:
+                return await save
+            # Updates of one interaction are serialized: each sees the previous one's messages.
+            async with self._interaction_locks.hold((org_id, user_id, interaction_id)):
+                return await save
 
     async def _save_locked(
         self,
@@ -269,12 +277,12 @@ class Memora(MemoryRetrieval):
         max_retries: int,
         create_if_missing: bool,
     ) -> tuple[str, datetime]:
-        user = await self.graph.get_user(org_id, user_id)
-        agent = await self.graph.get_agent(org_id, agent_id)
+        user = await self.graph_db.get_user(org_id, user_id)
+        agent = await self.graph_db.get_agent(org_id, agent_id)
         existing: Interaction | None = None
         if interaction_id is not None:
             try:
-                existing = await self.graph.get_interaction(org_id, user_id, interaction_id)
+                existing = await self.graph_db.get_interaction(org_id, user_id, interaction_id)
             except InteractionNotFoundError:
                 if not create_if_missing:
                     raise
@@ -309,11 +317,11 @@ class Memora(MemoryRetrieval):
             contrary_memories=contrary,
         )
         if existing is None:
-            saved = await self.graph.save_interaction_with_memories(
+            saved = await self.graph_db.save_interaction_with_memories(
                 org_id, agent_id, user_id, write, interaction_id=interaction_id
             )
         else:
-            saved = await self.graph.update_interaction_and_memories(
+            saved = await self.graph_db.update_interaction_and_memories(
                 org_id, agent_id, user_id, existing.interaction_id, write
             )
         logger.info(

@@ -25,6 +25,7 @@ from memora_engine.prompts import (
 )
 from memora_engine.schema.models import Memory
 from memora_engine.schema.storage import MemoriesAndInteraction, validate_input
+from memora_engine.tracing import RunnableConfig, run_config_scope
 from memora_engine.vector_db.base import BaseVectorDB, MemorySearchScope, check_scope
 
 __all__ = ["MemoryRetrieval"]
@@ -37,7 +38,7 @@ class MemoryRetrieval:
     """
 
     vector_db: BaseVectorDB
-    graph: BaseGraphDB
+    graph_db: BaseGraphDB
     memory_search_model: BaseBackendLLM | None
     prompts: Prompts
 
@@ -70,7 +71,7 @@ class MemoryRetrieval:
         ranked = pipeline.rank_hits(per_query, filter_out)
         if not ranked:
             return []
-        heads = await self.graph.fetch_user_memories_resolved_batch([[h.ref()] for h in ranked])
+        heads = await self.graph_db.fetch_user_memories_resolved_batch([[h.ref()] for h in ranked])
         out: list[tuple[Memory, float]] = []
         seen: set[str] = set()
         for hit, resolved in zip(ranked, heads, strict=True):
@@ -132,7 +133,7 @@ class MemoryRetrieval:
             queries, scope, org_id, user_id, None if search_across_agents else agent_id, limit=limit
         )
         refs = [[h.ref() for h in pipeline.rank_hits([hits], filter_out)] for hits in per_query]
-        resolved = await self.graph.fetch_user_memories_resolved_batch(refs)
+        resolved = await self.graph_db.fetch_user_memories_resolved_batch(refs)
         out: list[list[Memory]] = []
         for memories in resolved:
             kept = [m for m in memories if m.memory_id not in filter_out]
@@ -143,24 +144,30 @@ class MemoryRetrieval:
     async def generate_memory_search_queries(
         self,
         message: str,
-        preceding_messages_for_context: Sequence[Mapping[str, str]] | None = None,
+        preceding_msg_for_context: Sequence[Mapping[str, str]] | None = None,
         current_datetime: datetime | None = None,
+        *,
+        config: RunnableConfig | None = None,
     ) -> list[str]:
-        """Ask the memory-search model for queries (one LLM call); ``[]`` if it wrote none."""
+        """Ask the memory-search model for queries (one LLM call); ``[]`` if it wrote none.
+
+        ``config`` (a LangChain ``RunnableConfig``) is passed to the model call (tracing).
+        """
         if self.memory_search_model is None:
             raise ConfigurationError("No memory_search_model is configured.")
         require_text(message, "message", max_chars=MAX_MESSAGE_CHARS)
-        context = _context_messages(preceding_messages_for_context)
+        context = _context_messages(preceding_msg_for_context)
         now = (
             ensure_aware(current_datetime, name="current_datetime")
             if current_datetime
             else utc_now()
         )
-        text = await self.memory_search_model(
-            build_query_generation_messages(
-                self.prompts, message=message, preceding_messages=context, now=now
+        with run_config_scope(config):
+            text = await self.memory_search_model(
+                build_query_generation_messages(
+                    self.prompts, message=message, preceding_messages=context, now=now
+                )
             )
-        )
         queries = [q[:MAX_QUERY_CHARS] for q in parse_angle_items(text)]
         return queries[:MAX_QUERIES_PER_SEARCH]
 
@@ -170,6 +177,8 @@ class MemoryRetrieval:
         search_queries_used: Sequence[str],
         retrieved_memories: Sequence[Memory],
         current_datetime: datetime | None = None,
+        *,
+        config: RunnableConfig | None = None,
     ) -> set[str] | None:
         """Ask the model which memories matter. ``None``: it misbehaved; empty set: none matter.
 
@@ -182,15 +191,16 @@ class MemoryRetrieval:
             if current_datetime
             else utc_now()
         )
-        text = await self.memory_search_model(
-            build_filter_messages(
-                self.prompts,
-                message=message,
-                queries=search_queries_used,
-                memories=retrieved_memories,
-                now=now,
+        with run_config_scope(config):
+            text = await self.memory_search_model(
+                build_filter_messages(
+                    self.prompts,
+                    message=message,
+                    queries=search_queries_used,
+                    memories=retrieved_memories,
+                    now=now,
+                )
             )
-        )
         items = parse_angle_items(text)
         if not items:
             return None
@@ -209,20 +219,23 @@ class MemoryRetrieval:
         preceding_msg_for_context: Sequence[Mapping[str, str]] | None = None,
         current_datetime: datetime | None = None,
         filter_out_memory_ids_set: Set[str] | None = None,
-        search_memories_across_agents: bool = True,
+        search_across_agents: bool = True,
         enable_final_model_based_memory_filter: bool = False,
+        *,
+        config: RunnableConfig | None = None,
     ) -> tuple[list[Memory], list[str]]:
         """Recall the memories relevant to the latest message.
 
         Returns ``(memories, memory_ids)``, both empty when nothing is recalled. Pass the ids of
         everything recalled earlier in the conversation as ``filter_out_memory_ids_set``.
         With no memory-search model the message itself is the query (0 LLM calls).
+        ``config`` (a LangChain ``RunnableConfig``) is passed to every model call (tracing).
         """
         require_text(latest_msg, "latest_msg", max_chars=MAX_MESSAGE_CHARS)
         queries: list[str] = []
         if self.memory_search_model is not None:
             queries = await self.generate_memory_search_queries(
-                latest_msg, preceding_msg_for_context, current_datetime
+                latest_msg, preceding_msg_for_context, current_datetime, config=config
             )
         if not queries:
             queries = [latest_msg[:MAX_QUERY_CHARS]]
@@ -232,11 +245,11 @@ class MemoryRetrieval:
             queries,
             filter_out_memory_ids_set,
             agent_id,
-            search_across_agents=search_memories_across_agents,
+            search_across_agents=search_across_agents,
         )
         if memories and enable_final_model_based_memory_filter and self.memory_search_model:
             chosen = await self.filter_retrieved_memories_with_model(
-                latest_msg, queries, memories, current_datetime
+                latest_msg, queries, memories, current_datetime, config=config
             )
             if chosen is not None:
                 memories = pipeline.keep_chosen(memories, chosen)

@@ -217,14 +217,14 @@ class SyncMemora:
     def generate_memory_search_queries(
         self,
         message: str,
-        preceding_messages_for_context: Sequence[Mapping[str, str]] | None = None,
+        preceding_msg_for_context: Sequence[Mapping[str, str]] | None = None,
         current_datetime: datetime | None = None,
     ) -> list[str]:
         """See :meth:`Memora.generate_memory_search_queries`."""
         result: list[str] = self._run(
             self.aio.generate_memory_search_queries,
             message,
-            preceding_messages_for_context,
+            preceding_msg_for_context,
             current_datetime,
         )
         return result
@@ -238,7 +238,7 @@ class SyncMemora:
         preceding_msg_for_context: Sequence[Mapping[str, str]] | None = None,
         current_datetime: datetime | None = None,
         filter_out_memory_ids_set: Set[str] | None = None,
-        search_memories_across_agents: bool = True,
+        search_across_agents: bool = True,
         enable_final_model_based_memory_filter: bool = False,
     ) -> tuple[list[Memory], list[str]]:
         """See :meth:`Memora.recall_memories_for_message`."""
@@ -251,7 +251,7 @@ class SyncMemora:
             preceding_msg_for_context,
             current_datetime,
             filter_out_memory_ids_set,
-            search_memories_across_agents,
+            search_across_agents,
             enable_final_model_based_memory_filter,
         )
         return result

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 
 from memora_engine.errors import InvalidInputError, LLMResponseInvalidError, LLMUnavailableError
 from memora_engine.llm.base import BaseBackendLLM, parse_json_output
+from memora_engine.tracing import current_run_config
 
 __all__ = ["ChatModelLLM", "StructuredOutputMode", "to_langchain_messages"]
 
@@ -138,7 +139,7 @@ class ChatModelLLM(BaseBackendLLM):
     ) -> tuple[M | None, str, str]:
         runnable = self.chat_model.with_structured_output(schema, include_raw=True)
         try:
-            output = await runnable.ainvoke(conversation)
+            output = await runnable.ainvoke(conversation, config=current_run_config())
         except Exception as exc:
             raise LLMUnavailableError(f"The chat model call failed: {exc}") from exc
         out = cast(dict[str, Any], output)
@@ -153,7 +154,7 @@ class ChatModelLLM(BaseBackendLLM):
 
     async def _invoke(self, model: BaseChatModel, conversation: list[BaseMessage]) -> BaseMessage:
         try:
-            reply = await model.ainvoke(conversation)
+            reply = await model.ainvoke(conversation, config=current_run_config())
         except Exception as exc:
             raise LLMUnavailableError(f"The chat model call failed: {exc}") from exc
         self._count(conversation, reply)

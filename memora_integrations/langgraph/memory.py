@@ -237,7 +237,7 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
             agent_id=self.agent_id,
             preceding_msg_for_context=earlier or None,
             filter_out_memory_ids_set=recalled_memory_ids(messages),
-            search_memories_across_agents=self.search_across_agents,
+            search_across_agents=self.search_across_agents,
         )
         memories = memories[: self.max_memories]
         if not memories:

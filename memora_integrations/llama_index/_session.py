@@ -116,7 +116,7 @@ class SessionRef:
             preceding_msg_for_context=list(context)[-options.context_messages :]
             if options.context_messages
             else None,
-            search_memories_across_agents=options.search_across_agents,
+            search_across_agents=options.search_across_agents,
             enable_final_model_based_memory_filter=options.model_filter,
         )
         return memories

@@ -1,0 +1,225 @@
+"""Interactions and memories: the read / delete / restore part of :class:`~memora_engine.Memora`.
+
+Reads return names resolved unless ``resolve_names=False`` (text exactly as stored, for
+backups). Deletes cascade to the vector index through the engine and return what they
+deleted, so callers can report "not found". :meth:`RecordManagement.restore_interaction` writes
+an interaction and its memories exactly as given (preset ids and times; no model): the path
+that import / restore uses.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from memora_engine.errors import InvalidInputError, NotFoundError
+from memora_engine.graph_db.base import BaseGraphDB
+from memora_engine.keyed_locks import KeyedLocks
+from memora_engine.schema.models import Interaction, Memory
+from memora_engine.schema.storage import MemoriesAndInteraction
+
+__all__ = ["RecordManagement"]
+
+_PAGE = 1000
+
+
+class RecordManagement:
+    """Get, list, delete and restore interactions and memories; memory history.
+
+    The base of :class:`~memora_engine.Memora`; see there for construction.
+
+    Examples:
+        >>> memories = await memora.list_memories(org_id, user_id)  # current versions
+        >>> chain = await memora.get_memory_history(org_id, user_id, memories[0].memory_id)
+        >>> await memora.delete_memory(org_id, user_id, memories[0].memory_id)
+        True
+    """
+
+    graph_db: BaseGraphDB
+    _interaction_locks: KeyedLocks
+
+    # ------------------------------------------------------------------ interactions
+    async def get_interaction(
+        self,
+        org_id: str,
+        user_id: str,
+        interaction_id: str,
+        *,
+        with_messages: bool = True,
+        with_memories: bool = True,
+        resolve_names: bool = True,
+    ) -> Interaction:
+        """One interaction with its messages and the memories it produced.
+
+        Raises:
+            InteractionNotFoundError: no such interaction for this user.
+        """
+        return await self.graph_db.get_interaction(
+            org_id,
+            user_id,
+            interaction_id,
+            with_messages,
+            with_memories,
+            resolve_names=resolve_names,
+        )
+
+    async def list_interactions(
+        self,
+        org_id: str,
+        user_id: str,
+        *,
+        with_messages: bool = True,
+        with_memories: bool = True,
+        skip: int = 0,
+        limit: int = 100,
+        resolve_names: bool = True,
+    ) -> list[Interaction]:
+        """A user's interactions, most recently updated first, paginated."""
+        return await self.graph_db.get_all_user_interactions(
+            org_id,
+            user_id,
+            with_messages,
+            with_memories,
+            skip,
+            limit,
+            resolve_names=resolve_names,
+        )
+
+    async def delete_interaction(self, org_id: str, user_id: str, interaction_id: str) -> bool:
+        """Delete one interaction, its messages and the memories it produced (vectors too).
+
+        Returns:
+            ``False`` when there was no such interaction.
+        """
+        try:
+            await self.graph_db.get_interaction(org_id, user_id, interaction_id, False, False)
+        except NotFoundError:
+            return False
+        await self.graph_db.delete_user_interaction_and_its_memories(
+            org_id, user_id, interaction_id
+        )
+        return True
+
+    async def delete_all_interactions(self, org_id: str, user_id: str) -> None:
+        """Delete every interaction of the user with their memories; the user stays."""
+        await self.graph_db.delete_all_user_interactions_and_their_memories(org_id, user_id)
+
+    async def restore_interaction(
+        self,
+        org_id: str,
+        user_id: str,
+        agent_id: str,
+        record: MemoriesAndInteraction,
+        *,
+        interaction_id: str | None = None,
+        update: bool = False,
+    ) -> tuple[str, datetime]:
+        """Write an interaction and its memories exactly as given (no model): for restores.
+
+        Memories keep their preset ids, times and stored text (placeholders included);
+        ``contrary_memories`` link to the versions they replace. ``update=True`` applies the
+        message diff to the existing interaction ``interaction_id`` and adds the memories.
+
+        Returns:
+            ``(interaction_id, interaction_date)``.
+
+        Raises:
+            ConflictError: a new interaction's id (or a preset memory id) already exists.
+            InteractionNotFoundError: ``update=True`` and no such interaction.
+        """
+        if update:
+            if interaction_id is None:
+                raise InvalidInputError("restore_interaction(update=True) needs interaction_id.")
+            async with self._interaction_locks.hold((org_id, user_id, interaction_id)):
+                return await self.graph_db.update_interaction_and_memories(
+                    org_id, agent_id, user_id, interaction_id, record
+                )
+        return await self.graph_db.save_interaction_with_memories(
+            org_id, agent_id, user_id, record, interaction_id=interaction_id
+        )
+
+    # ------------------------------------------------------------------ memories
+    async def get_memory(
+        self, org_id: str, user_id: str, memory_id: str, *, resolve_names: bool = True
+    ) -> Memory:
+        """One memory version (not history-resolved), with its message sources.
+
+        Raises:
+            MemoryNotFoundError: no such memory for this user.
+        """
+        return await self.graph_db.get_user_memory(
+            org_id, user_id, memory_id, resolve_names=resolve_names
+        )
+
+    async def list_memories(
+        self,
+        org_id: str,
+        user_id: str,
+        *,
+        agent_id: str | None = None,
+        include_history: bool = False,
+        skip: int = 0,
+        limit: int = 1000,
+        resolve_names: bool = True,
+    ) -> list[Memory]:
+        """A user's memories, newest first, paginated.
+
+        By default only current versions (the newest of each history chain);
+        ``include_history=True`` returns every version, superseded ones included.
+        """
+        if include_history:
+            return await self.graph_db.get_all_user_memories(
+                org_id, user_id, agent_id, skip, limit, resolve_names=resolve_names
+            )
+        superseded = {old for old, _ in await self.graph_db.get_user_memory_links(org_id, user_id)}
+        current: list[Memory] = []
+        offset = 0
+        while len(current) < skip + limit:
+            page = await self.graph_db.get_all_user_memories(
+                org_id, user_id, agent_id, offset, _PAGE, resolve_names=resolve_names
+            )
+            current.extend(m for m in page if m.memory_id not in superseded)
+            if len(page) < _PAGE:
+                break
+            offset += _PAGE
+        return current[skip : skip + limit]
+
+    async def get_memory_history(self, org_id: str, user_id: str, memory_id: str) -> list[Memory]:
+        """The whole history chain of a memory, newest first, whichever version's id is given.
+
+        Raises:
+            MemoryNotFoundError: no such memory for this user.
+        """
+        return await self.graph_db.get_user_memory_history(org_id, user_id, memory_id)
+
+    async def list_memory_links(self, org_id: str, user_id: str) -> list[tuple[str, str]]:
+        """Every history link ``(older_memory_id, newer_memory_id)`` of the user."""
+        return await self.graph_db.get_user_memory_links(org_id, user_id)
+
+    async def delete_memory(self, org_id: str, user_id: str, memory_id: str) -> bool:
+        """Delete one memory version (its chain is re-linked around it) and its vector.
+
+        Returns:
+            ``False`` when there was no such memory.
+        """
+        try:
+            await self.graph_db.get_user_memory(org_id, user_id, memory_id)
+        except NotFoundError:
+            return False
+        await self.graph_db.delete_user_memory(org_id, user_id, memory_id)
+        return True
+
+    async def delete_all_memories(self, org_id: str, user_id: str) -> int:
+        """Delete every memory of the user (all versions) and their vectors; interactions stay.
+
+        Returns:
+            How many memories were deleted.
+        """
+        count = 0
+        while page := await self.graph_db.get_all_user_memories(
+            org_id, user_id, None, count, _PAGE
+        ):
+            count += len(page)
+            if len(page) < _PAGE:
+                break
+        await self.graph_db.delete_all_user_memories(org_id, user_id)
+        return count
