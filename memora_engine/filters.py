@@ -14,7 +14,7 @@ Filter language:
   (``obtained_at``: on datetimes or ISO 8601 strings).
 * ``{"topic": {"$ne": "food"}}``, ``{"topic": {"$in": [...]}}``, ``{"topic": {"$nin": [...]}}``.
   ``$ne`` and ``$nin`` also match memories without the key.
-* ``{"topic": {"$exists": true}}``.
+* ``{"topic": {"$exists": true}}`` (a key whose value is an empty list counts as missing).
 * ``{"$and": [f, ...]}``, ``{"$or": [f, ...]}``, ``{"$not": f}``; several keys in one dict
   are combined with "and".
 
@@ -327,7 +327,7 @@ def _values(node: Condition, record: Mapping[str, Any]) -> tuple[bool, Sequence[
     else:
         metadata = record.get("metadata") or {}
         value = metadata.get(node.field)
-    if value is None:
+    if value is None or value == []:
         return False, ()
     return True, (value if isinstance(value, list) else [value])
 
