@@ -7,17 +7,28 @@ also bring their own ids (e.g. their application's user id) as long as they matc
 
 from __future__ import annotations
 
+import enum
+import functools
+import inspect
+import itertools
 import re
+import types
+import typing
 import uuid
+from collections import abc
+from collections.abc import Callable, Coroutine
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar, Union
 
 import shortuuid
+import typing_extensions
+from typing_extensions import ParamSpec
 
 from memora_engine.errors import InvalidInputError
 
 __all__ = [
     "ID_PATTERN",
+    "checked_arguments",
     "ensure_aware",
     "new_memory_id",
     "new_short_id",
@@ -134,3 +145,114 @@ def require_queries(value: Any, *, max_queries: int, max_chars: int) -> list[str
     if len(value) > max_queries:
         raise InvalidInputError(f"{len(value)} queries given; the limit is {max_queries}.")
     return [require_text(q, "search query", max_chars=max_chars) for q in value]
+
+
+# ---------------------------------------------------------------------- argument types
+P = ParamSpec("P")
+T = TypeVar("T")
+_Matcher = Callable[[Any], bool]
+_STRINGS = (str, bytes, bytearray)
+
+
+def checked_arguments(
+    method: Callable[P, Coroutine[Any, Any, T]],
+) -> Callable[P, Coroutine[Any, Any, T]]:
+    """Reject arguments whose type contradicts ``method``'s annotations, before any I/O.
+
+    A public coroutine method decorated with this raises
+    :class:`~memora_engine.errors.InvalidInputError` (naming the parameter) for a wrong-typed
+    argument, never a ``TypeError`` from deep inside. Only types are checked (cheaply: isinstance
+    on each argument, on the items of sequences and sets, not inside mappings); content rules
+    (id pattern, text limits, message roles) stay with the validators above.
+
+    Examples:
+        >>> class Api:
+        ...     @checked_arguments
+        ...     async def get(self, org_id: str, limit: int = 10) -> int:
+        ...         return limit
+    """
+    checks: dict[str, tuple[_Matcher, str]] | None = None
+    positional: list[str] = []
+
+    @functools.wraps(method)
+    async def checked(*args: P.args, **kwargs: P.kwargs) -> T:
+        nonlocal checks
+        if checks is None:
+            checks = _argument_checks(method, positional)
+        for name, value in itertools.chain(zip(positional, args[1:], strict=False), kwargs.items()):
+            check = checks.get(name)
+            if check is not None and not check[0](value):
+                raise InvalidInputError(
+                    f"{name} must be {check[1]}, got {type(value).__name__}: {_short(value)}."
+                )
+        return await method(*args, **kwargs)
+
+    return checked
+
+
+def _argument_checks(
+    method: Callable[..., Any], positional: list[str]
+) -> dict[str, tuple[_Matcher, str]]:
+    """Per parameter name: (matcher, readable type); fills ``positional`` (after ``self``)."""
+    hints = typing.get_type_hints(method)
+    params = list(inspect.signature(method).parameters.values())[1:]
+    positional.extend(
+        p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    )
+    return {
+        p.name: (_matcher(hints[p.name]), _describe(hints[p.name]))
+        for p in params
+        if p.name in hints and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }
+
+
+def _matcher(hint: Any) -> _Matcher:
+    """A predicate: does a value have the annotated type (shallow inside mappings)?"""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is Any:
+        return lambda value: True
+    if hint is None or hint is type(None):
+        return lambda value: value is None
+    if origin in (Union, types.UnionType):
+        parts = [_matcher(a) for a in args]
+        return lambda value: any(part(value) for part in parts)
+    if hint is bool:
+        return lambda value: isinstance(value, bool)
+    if hint is int:
+        return lambda value: isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return lambda value: isinstance(value, (int, float)) and not isinstance(value, bool)
+    if typing_extensions.is_typeddict(hint) or origin in (dict, abc.Mapping) or hint is dict:
+        return lambda value: isinstance(value, abc.Mapping)
+    if origin in (list, tuple, abc.Sequence):
+        item = _matcher(args[0]) if args else _matcher(Any)
+        return lambda value: (
+            isinstance(value, abc.Sequence)
+            and not isinstance(value, _STRINGS)
+            and all(item(v) for v in value)
+        )
+    if origin in (set, frozenset, abc.Set):
+        # Any collection of ids will do (a list is as good as a set here), but not a mapping.
+        item = _matcher(args[0]) if args else _matcher(Any)
+        return lambda value: (
+            isinstance(value, abc.Collection)
+            and not isinstance(value, (*_STRINGS, abc.Mapping))
+            and all(item(v) for v in value)
+        )
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        raw = tuple({type(member.value) for member in hint})
+        return lambda value: isinstance(value, (hint, *raw))
+    if isinstance(hint, type):
+        return lambda value: isinstance(value, hint)
+    raise TypeError(f"checked_arguments cannot check the annotation {hint!r}.")
+
+
+def _describe(hint: Any) -> str:
+    """A readable type name for error messages (``a str or None``)."""
+    text = str(hint) if typing.get_origin(hint) or hint is None else hint.__name__
+    return text.replace("typing.", "").replace("collections.abc.", "").replace("NoneType", "None")
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
