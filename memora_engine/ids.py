@@ -10,7 +10,6 @@ from __future__ import annotations
 import enum
 import functools
 import inspect
-import itertools
 import re
 import types
 import typing
@@ -18,7 +17,7 @@ import uuid
 from collections import abc
 from collections.abc import Callable, Coroutine
 from datetime import datetime, timezone
-from typing import Any, TypeVar, Union
+from typing import Any, NoReturn, TypeVar, Union
 
 import shortuuid
 import typing_extensions
@@ -179,12 +178,14 @@ def checked_arguments(
         nonlocal checks
         if checks is None:
             checks = _argument_checks(method, positional)
-        for name, value in itertools.chain(zip(positional, args[1:], strict=False), kwargs.items()):
+        for name, value in zip(positional, args[1:], strict=False):
             check = checks.get(name)
             if check is not None and not check[0](value):
-                raise InvalidInputError(
-                    f"{name} must be {check[1]}, got {type(value).__name__}: {_short(value)}."
-                )
+                _reject(name, check[1], value)
+        for name, value in kwargs.items():
+            check = checks.get(name)
+            if check is not None and not check[0](value):
+                _reject(name, check[1], value)
         return await method(*args, **kwargs)
 
     return checked
@@ -208,43 +209,67 @@ def _argument_checks(
 
 def _matcher(hint: Any) -> _Matcher:
     """A predicate: does a value have the annotated type (shallow inside mappings)?"""
+    plain = _plain_types(hint)
+    if plain is not None:
+        exact = frozenset(_exact_classes(plain))  # a set lookup before any ABC isinstance
+        return lambda value: value.__class__ in exact or isinstance(value, plain)
     origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if hint is Any:
-        return lambda value: True
-    if hint is None or hint is type(None):
-        return lambda value: value is None
     if origin in (Union, types.UnionType):
-        parts = [_matcher(a) for a in args]
-        return lambda value: any(part(value) for part in parts)
-    if hint is bool:
-        return lambda value: isinstance(value, bool)
+        plains = tuple(t for a in args for t in _plain_types(a) or ())
+        others = [_matcher(a) for a in args if _plain_types(a) is None]
+        return lambda value: isinstance(value, plains) or any(m(value) for m in others)
     if hint is int:
-        return lambda value: isinstance(value, int) and not isinstance(value, bool)
+        return lambda value: isinstance(value, int) and value.__class__ is not bool
     if hint is float:
-        return lambda value: isinstance(value, (int, float)) and not isinstance(value, bool)
-    if typing_extensions.is_typeddict(hint) or origin in (dict, abc.Mapping) or hint is dict:
-        return lambda value: isinstance(value, abc.Mapping)
+        return lambda value: isinstance(value, (int, float)) and value.__class__ is not bool
+    item = _matcher(args[0]) if args else _matcher(Any)
     if origin in (list, tuple, abc.Sequence):
-        item = _matcher(args[0]) if args else _matcher(Any)
         return lambda value: (
-            isinstance(value, abc.Sequence)
-            and not isinstance(value, _STRINGS)
+            (value.__class__ in (list, tuple) or _is_sequence(value))
             and all(item(v) for v in value)
         )
     if origin in (set, frozenset, abc.Set):
         # Any collection of ids will do (a list is as good as a set here), but not a mapping.
-        item = _matcher(args[0]) if args else _matcher(Any)
         return lambda value: (
-            isinstance(value, abc.Collection)
-            and not isinstance(value, (*_STRINGS, abc.Mapping))
+            (value.__class__ in (set, frozenset, list, tuple) or _is_id_collection(value))
             and all(item(v) for v in value)
         )
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        raw = tuple({type(member.value) for member in hint})
-        return lambda value: isinstance(value, (hint, *raw))
-    if isinstance(hint, type):
-        return lambda value: isinstance(value, hint)
     raise TypeError(f"checked_arguments cannot check the annotation {hint!r}.")
+
+
+def _plain_types(hint: Any) -> tuple[type, ...] | None:
+    """The classes an ``isinstance`` check alone decides for ``hint`` (``None``: not that simple)."""
+    if hint is Any:
+        return (object,)
+    if hint is None or hint is type(None):
+        return (type(None),)
+    if typing_extensions.is_typeddict(hint) or hint is dict:
+        return (abc.Mapping,)
+    if typing.get_origin(hint) in (dict, abc.Mapping):
+        return (abc.Mapping,)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return (hint, *{type(member.value) for member in hint})
+    if isinstance(hint, type) and hint not in (int, float):
+        return (hint,)
+    return None
+
+
+def _exact_classes(plain: tuple[type, ...]) -> set[type]:
+    return {*plain, dict} if abc.Mapping in plain else set(plain)
+
+
+def _is_sequence(value: Any) -> bool:
+    return isinstance(value, abc.Sequence) and not isinstance(value, _STRINGS)
+
+
+def _is_id_collection(value: Any) -> bool:
+    return isinstance(value, abc.Collection) and not isinstance(value, (*_STRINGS, abc.Mapping))
+
+
+def _reject(name: str, expected: str, value: Any) -> NoReturn:
+    raise InvalidInputError(
+        f"{name} must be {expected}, got {type(value).__name__}: {_short(value)}."
+    )
 
 
 def _describe(hint: Any) -> str:
