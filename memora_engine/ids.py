@@ -11,6 +11,7 @@ import enum
 import functools
 import inspect
 import re
+import reprlib
 import types
 import typing
 import uuid
@@ -170,14 +171,14 @@ def checked_arguments(
         ...     async def get(self, org_id: str, limit: int = 10) -> int:
         ...         return limit
     """
-    checks: dict[str, tuple[_Matcher, str]] | None = None
-    positional: list[str] = []
+    plan: _Plan | None = None  # built on first call, when every annotated name exists
 
     @functools.wraps(method)
     async def checked(*args: P.args, **kwargs: P.kwargs) -> T:
-        nonlocal checks
-        if checks is None:
-            checks = _argument_checks(method, positional)
+        nonlocal plan
+        if plan is None:
+            plan = _argument_checks(method)
+        positional, checks = plan
         for name, value in zip(positional, args[1:], strict=False):
             check = checks.get(name)
             if check is not None and not check[0](value):
@@ -191,20 +192,23 @@ def checked_arguments(
     return checked
 
 
-def _argument_checks(
-    method: Callable[..., Any], positional: list[str]
-) -> dict[str, tuple[_Matcher, str]]:
-    """Per parameter name: (matcher, readable type); fills ``positional`` (after ``self``)."""
+#: Positional parameter names after ``self``, and per annotated name (matcher, readable type).
+_Plan = tuple[tuple[str, ...], dict[str, tuple[_Matcher, str]]]
+
+
+def _argument_checks(method: Callable[..., Any]) -> _Plan:
+    """How to check ``method``'s arguments (pure; computed once per method)."""
     hints = typing.get_type_hints(method)
     params = list(inspect.signature(method).parameters.values())[1:]
-    positional.extend(
+    positional = tuple(
         p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
     )
-    return {
+    checks = {
         p.name: (_matcher(hints[p.name]), _describe(hints[p.name]))
         for p in params
         if p.name in hints and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     }
+    return positional, checks
 
 
 def _matcher(hint: Any) -> _Matcher:
@@ -273,11 +277,22 @@ def _reject(name: str, expected: str, value: Any) -> NoReturn:
 
 
 def _describe(hint: Any) -> str:
-    """A readable type name for error messages (``a str or None``)."""
-    text = str(hint) if typing.get_origin(hint) or hint is None else hint.__name__
-    return text.replace("typing.", "").replace("collections.abc.", "").replace("NoneType", "None")
+    """A readable type for error messages (``str | None``, ``Sequence[str]``)."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if hint is None or hint is type(None):
+        return "None"
+    if origin in (Union, types.UnionType):
+        return " | ".join(_describe(a) for a in args)
+    if origin is not None:
+        return f"{getattr(origin, '__name__', origin)}[{', '.join(_describe(a) for a in args)}]"
+    return str(getattr(hint, "__name__", hint))
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist = 2, 40, 40, 4
 
 
 def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+    """A bounded repr, safe for huge, deeply nested or unprintable values."""
+    text = _REPR.repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."

@@ -254,3 +254,21 @@ def test_a_wrong_type_is_reported_before_a_missing_model(world: World) -> None:
     with pytest.raises(Exception, match="memory_search_model") as excinfo:
         world.memora.generate_memory_search_queries("hi", current_datetime=when)
     assert not isinstance(excinfo.value, InvalidInputError)
+
+
+class _Unprintable:
+    def __repr__(self) -> str:
+        raise RuntimeError("no repr")
+
+
+def test_hostile_wrong_values_still_give_a_short_clear_error(world: World) -> None:
+    """If this fails, check ids._short: the message must survive any value."""
+    deep: list[Any] = []
+    node = deep
+    for _ in range(100_000):
+        node.append([])
+        node = node[0]
+    for value in (_Unprintable(), deep, "x" * 1_000_000):
+        with pytest.raises(InvalidInputError, match="limit must be int") as excinfo:
+            world.memora.list_memories(world.org_id, world.user_id, limit=value)
+        assert len(str(excinfo.value)) < 200
