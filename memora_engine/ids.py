@@ -226,6 +226,10 @@ def _matcher(hint: Any) -> _Matcher:
         return lambda value: isinstance(value, int) and value.__class__ is not bool
     if hint is float:
         return lambda value: isinstance(value, (int, float)) and value.__class__ is not bool
+    if origin is typing.Literal:
+        return lambda value: any(value == a and type(value) is type(a) for a in args)
+    if origin is abc.Callable:
+        return callable
     item = _matcher(args[0]) if args else _matcher(Any)
     if origin in (list, tuple, abc.Sequence):
         return lambda value: (
@@ -238,7 +242,7 @@ def _matcher(hint: Any) -> _Matcher:
             (value.__class__ in (set, frozenset, list, tuple) or _is_id_collection(value))
             and all(item(v) for v in value)
         )
-    raise TypeError(f"checked_arguments cannot check the annotation {hint!r}.")
+    return lambda value: True  # an annotation this checker does not know: the method decides
 
 
 def _plain_types(hint: Any) -> tuple[type, ...] | None:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import inspect
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -26,6 +26,7 @@ from memora_engine import Memora, SyncMemora
 from memora_engine._codegen import public_coroutine_methods
 from memora_engine.embeddings import DenseEncoder, SparseEncoder
 from memora_engine.errors import InvalidInputError
+from memora_engine.ids import checked_arguments
 from memora_engine.schema.models import Memory
 from memora_engine.schema.storage import MemoriesAndInteraction
 from memora_engine.sync import EventLoopPortal
@@ -272,3 +273,33 @@ def test_hostile_wrong_values_still_give_a_short_clear_error(world: World) -> No
         with pytest.raises(InvalidInputError, match="limit must be int") as excinfo:
             world.memora.list_memories(world.org_id, world.user_id, limit=value)
         assert len(str(excinfo.value)) < 200
+
+
+class _Api:
+    @checked_arguments
+    async def call(
+        self,
+        mode: Literal["fast", "slow"],
+        ids: Sequence[str] = (),
+        *,
+        limit: int | None = None,
+        hook: Callable[[], None] | None = None,
+        anything: type[int] = int,
+    ) -> str:
+        return f"{mode} {list(ids)} {limit}"
+
+
+async def test_checked_arguments_is_pure_and_covers_other_annotation_forms() -> None:
+    """If this fails, check ids.checked_arguments (no store involved)."""
+    api = _Api()
+    assert await api.call("fast", ["a"], limit=2, hook=print) == "fast ['a'] 2"
+    for args, kwargs, name in [
+        (("medium",), {}, "mode"),
+        (("fast", [1]), {}, "ids"),
+        (("fast",), {"limit": True}, "limit"),
+        (("fast",), {"hook": 5}, "hook"),
+    ]:
+        with pytest.raises(InvalidInputError, match=f"^{name} must be"):
+            await api.call(*args, **kwargs)
+    # An annotation the checker does not know is left to the method, never a TypeError.
+    assert await api.call("slow", anything="not a type") == "slow [] None"
