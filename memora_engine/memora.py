@@ -29,8 +29,9 @@ from memora_engine.errors import (
     InvalidInputError,
     LLMResponseInvalidError,
 )
+from memora_engine.graph_compat import GraphNamespace
 from memora_engine.graph_db.base import BaseGraphDB
-from memora_engine.ids import ensure_aware, require_id, utc_now
+from memora_engine.ids import checked_arguments, ensure_aware, require_id, utc_now
 from memora_engine.keyed_locks import KeyedLocks
 from memora_engine.limits import MAX_QUERIES_PER_SEARCH, MAX_QUERY_CHARS
 from memora_engine.llm.base import BaseBackendLLM
@@ -100,7 +101,7 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement):
             raise InvalidInputError("Memora needs a BaseVectorDB and a BaseGraphDB.")
         self.vector_db = vector_db
         self.graph_db = graph_db
-        self.graph = graph_db
+        self.graph = GraphNamespace(self)
         graph_db.associated_vector_db = vector_db
         self.extraction_model = as_backend_llm(extraction_model)
         search_model = as_backend_llm(memory_search_model)
@@ -186,6 +187,7 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement):
         await self.close()
 
     # ------------------------------------------------------------------ save / update
+    @checked_arguments
     async def save_or_update_interaction_and_memories(
         self,
         org_id: str,

@@ -13,6 +13,7 @@ from datetime import datetime
 
 from memora_engine.errors import InvalidInputError, NotFoundError
 from memora_engine.graph_db.base import BaseGraphDB
+from memora_engine.ids import checked_arguments
 from memora_engine.keyed_locks import KeyedLocks
 from memora_engine.schema.models import Interaction, Memory
 from memora_engine.schema.storage import MemoriesAndInteraction
@@ -38,6 +39,7 @@ class RecordManagement:
     _interaction_locks: KeyedLocks
 
     # ------------------------------------------------------------------ interactions
+    @checked_arguments
     async def get_interaction(
         self,
         org_id: str,
@@ -62,6 +64,7 @@ class RecordManagement:
             resolve_names=resolve_names,
         )
 
+    @checked_arguments
     async def list_interactions(
         self,
         org_id: str,
@@ -84,6 +87,7 @@ class RecordManagement:
             resolve_names=resolve_names,
         )
 
+    @checked_arguments
     async def delete_interaction(self, org_id: str, user_id: str, interaction_id: str) -> bool:
         """Delete one interaction, its messages and the memories it produced (vectors too).
 
@@ -99,10 +103,12 @@ class RecordManagement:
         )
         return True
 
+    @checked_arguments
     async def delete_all_interactions(self, org_id: str, user_id: str) -> None:
         """Delete every interaction of the user with their memories; the user stays."""
         await self.graph_db.delete_all_user_interactions_and_their_memories(org_id, user_id)
 
+    @checked_arguments
     async def restore_interaction(
         self,
         org_id: str,
@@ -138,6 +144,7 @@ class RecordManagement:
         )
 
     # ------------------------------------------------------------------ memories
+    @checked_arguments
     async def get_memory(
         self, org_id: str, user_id: str, memory_id: str, *, resolve_names: bool = True
     ) -> Memory:
@@ -150,6 +157,7 @@ class RecordManagement:
             org_id, user_id, memory_id, resolve_names=resolve_names
         )
 
+    @checked_arguments
     async def list_memories(
         self,
         org_id: str,
@@ -183,6 +191,7 @@ class RecordManagement:
             offset += _PAGE
         return current[skip : skip + limit]
 
+    @checked_arguments
     async def get_memory_history(self, org_id: str, user_id: str, memory_id: str) -> list[Memory]:
         """The whole history chain of a memory, newest first, whichever version's id is given.
 
@@ -191,10 +200,12 @@ class RecordManagement:
         """
         return await self.graph_db.get_user_memory_history(org_id, user_id, memory_id)
 
+    @checked_arguments
     async def list_memory_links(self, org_id: str, user_id: str) -> list[tuple[str, str]]:
         """Every history link ``(older_memory_id, newer_memory_id)`` of the user."""
         return await self.graph_db.get_user_memory_links(org_id, user_id)
 
+    @checked_arguments
     async def delete_memory(self, org_id: str, user_id: str, memory_id: str) -> bool:
         """Delete one memory version (its chain is re-linked around it) and its vector.
 
@@ -208,6 +219,7 @@ class RecordManagement:
         await self.graph_db.delete_user_memory(org_id, user_id, memory_id)
         return True
 
+    @checked_arguments
     async def delete_all_memories(self, org_id: str, user_id: str) -> int:
         """Delete every memory of the user (all versions) and their vectors; interactions stay.
 

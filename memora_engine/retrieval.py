@@ -14,7 +14,15 @@ from datetime import datetime
 from memora_engine import pipeline
 from memora_engine.errors import ConfigurationError, InvalidInputError
 from memora_engine.graph_db.base import BaseGraphDB
-from memora_engine.ids import ensure_aware, require_queries, require_text, utc_now
+from memora_engine.ids import (
+    checked_arguments,
+    ensure_aware,
+    require_id,
+    require_memory_id,
+    require_queries,
+    require_text,
+    utc_now,
+)
 from memora_engine.limits import MAX_MESSAGE_CHARS, MAX_QUERIES_PER_SEARCH, MAX_QUERY_CHARS
 from memora_engine.llm.base import BaseBackendLLM
 from memora_engine.prompts import (
@@ -42,6 +50,7 @@ class MemoryRetrieval:
     memory_search_model: BaseBackendLLM | None
     prompts: Prompts
 
+    @checked_arguments
     async def search_memories_with_scores(
         self,
         org_id: str,
@@ -82,6 +91,7 @@ class MemoryRetrieval:
                 out.append((memory, hit.score))
         return out[:limit] if limit is not None else out
 
+    @checked_arguments
     async def search_memories_as_one(
         self,
         org_id: str,
@@ -110,6 +120,7 @@ class MemoryRetrieval:
         )
         return [memory for memory, _ in scored]
 
+    @checked_arguments
     async def search_memories_as_batch(
         self,
         org_id: str,
@@ -140,7 +151,30 @@ class MemoryRetrieval:
             out.append(kept[:limit] if limit is not None else kept)
         return out
 
+    @checked_arguments
+    async def get_current_memories(
+        self, org_id: str, user_id: str, memory_ids: Sequence[str]
+    ) -> list[Memory]:
+        """The newest version(s) of each given memory's history chain, with message sources.
+
+        Order follows ``memory_ids`` (duplicates keep their first place); ids the user does not
+        have are dropped. 0 LLM calls.
+
+        Examples:
+            >>> [m.memory] = await memora.get_current_memories(org_id, user_id, [old_id])
+        """
+        require_id(org_id, "org_id")
+        require_id(user_id, "user_id")
+        refs = [
+            {"memory_id": require_memory_id(m), "org_id": org_id, "user_id": user_id}
+            for m in memory_ids
+        ]
+        if not refs:
+            return []
+        return (await self.graph_db.fetch_user_memories_resolved_batch([refs]))[0]
+
     # ------------------------------------------------------------------ recall
+    @checked_arguments
     async def generate_memory_search_queries(
         self,
         message: str,
@@ -171,6 +205,7 @@ class MemoryRetrieval:
         queries = [q[:MAX_QUERY_CHARS] for q in parse_angle_items(text)]
         return queries[:MAX_QUERIES_PER_SEARCH]
 
+    @checked_arguments
     async def filter_retrieved_memories_with_model(
         self,
         message: str,
@@ -210,6 +245,7 @@ class MemoryRetrieval:
         chosen = {item for item in items if item in shown}
         return chosen or None
 
+    @checked_arguments
     async def recall_memories_for_message(
         self,
         org_id: str,

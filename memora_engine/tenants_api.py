@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from memora_engine.errors import ConflictError, NotFoundError
 from memora_engine.graph_db.base import BaseGraphDB
+from memora_engine.ids import checked_arguments
 from memora_engine.schema.models import Agent, Organization, User
 
 __all__ = ["TenantManagement"]
@@ -34,6 +35,7 @@ class TenantManagement:
     graph_db: BaseGraphDB
 
     # ------------------------------------------------------------------ organizations
+    @checked_arguments
     async def create_organization(
         self, org_name: str, *, org_id: str | None = None, created_at: datetime | None = None
     ) -> Organization:
@@ -46,18 +48,22 @@ class TenantManagement:
             org_name, org_id=org_id, created_at=created_at
         )
 
+    @checked_arguments
     async def get_organization(self, org_id: str) -> Organization:
         """Get one organization (``OrganizationNotFoundError`` if missing)."""
         return await self.graph_db.get_organization(org_id)
 
+    @checked_arguments
     async def list_organizations(self) -> list[Organization]:
         """Every organization, newest first."""
         return await self.graph_db.get_all_organizations()
 
+    @checked_arguments
     async def update_organization(self, org_id: str, new_org_name: str) -> Organization:
         """Rename an organization."""
         return await self.graph_db.update_organization(org_id, new_org_name)
 
+    @checked_arguments
     async def delete_organization(self, org_id: str) -> bool:
         """Delete the organization and everything below it (vectors included).
 
@@ -69,6 +75,7 @@ class TenantManagement:
         await self.graph_db.delete_organization(org_id)
         return True
 
+    @checked_arguments
     async def get_or_create_organization(
         self, org_id: str, *, org_name: str | None = None
     ) -> Organization:
@@ -79,6 +86,7 @@ class TenantManagement:
         )
 
     # ------------------------------------------------------------------ users
+    @checked_arguments
     async def create_user(
         self,
         org_id: str,
@@ -97,18 +105,22 @@ class TenantManagement:
             org_id, user_name, user_id=user_id, created_at=created_at
         )
 
+    @checked_arguments
     async def get_user(self, org_id: str, user_id: str) -> User:
         """Get one user of the organization (``UserNotFoundError`` if missing)."""
         return await self.graph_db.get_user(org_id, user_id)
 
+    @checked_arguments
     async def list_users(self, org_id: str) -> list[User]:
         """Every user of the organization, newest first."""
         return await self.graph_db.get_all_org_users(org_id)
 
+    @checked_arguments
     async def update_user(self, org_id: str, user_id: str, new_user_name: str) -> User:
         """Rename a user (every memory about them reads differently)."""
         return await self.graph_db.update_user(org_id, user_id, new_user_name)
 
+    @checked_arguments
     async def delete_user(self, org_id: str, user_id: str) -> bool:
         """Delete the user with their interactions, memories and vectors (their agents stay).
 
@@ -120,6 +132,7 @@ class TenantManagement:
         await self.graph_db.delete_user(org_id, user_id)
         return True
 
+    @checked_arguments
     async def get_or_create_user(
         self, org_id: str, user_id: str, *, user_name: str | None = None
     ) -> User:
@@ -130,6 +143,7 @@ class TenantManagement:
         )
 
     # ------------------------------------------------------------------ agents
+    @checked_arguments
     async def create_agent(
         self,
         org_id: str,
@@ -149,20 +163,24 @@ class TenantManagement:
             org_id, agent_label, user_id, agent_id=agent_id, created_at=created_at
         )
 
+    @checked_arguments
     async def get_agent(self, org_id: str, agent_id: str) -> Agent:
         """Get one agent of the organization (``AgentNotFoundError`` if missing)."""
         return await self.graph_db.get_agent(org_id, agent_id)
 
+    @checked_arguments
     async def list_agents(self, org_id: str, *, user_id: str | None = None) -> list[Agent]:
         """The organization's agents, or with ``user_id`` the ones that user owns; newest first."""
         if user_id is None:
             return await self.graph_db.get_all_org_agents(org_id)
         return await self.graph_db.get_all_user_agents(org_id, user_id)
 
+    @checked_arguments
     async def update_agent(self, org_id: str, agent_id: str, new_agent_label: str) -> Agent:
         """Change an agent's label."""
         return await self.graph_db.update_agent(org_id, agent_id, new_agent_label)
 
+    @checked_arguments
     async def delete_agent(self, org_id: str, agent_id: str) -> bool:
         """Delete the agent only (its interactions and memories stay).
 
@@ -174,6 +192,7 @@ class TenantManagement:
         await self.graph_db.delete_agent(org_id, agent_id)
         return True
 
+    @checked_arguments
     async def get_or_create_agent(
         self,
         org_id: str,

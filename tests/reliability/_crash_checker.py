@@ -61,7 +61,7 @@ async def _graph_snapshot(
             interactions[(user_id, ix.interaction_id)] = ix
     memories: list[Memory] = []
     after = None
-    while page := await memora.graph.list_memories_for_indexing(
+    while page := await memora.graph_db.list_memories_for_indexing(
         org_id=ORG, after_memory_id=after, limit=1000
     ):
         memories.extend(page)
@@ -165,7 +165,7 @@ async def check_after_kill(
                                         graph_ids, rng, stats)  # fmt: skip
 
         report = await recover_vector_index(
-            memora.graph, memora.vector_db, org_id=ORG, stray_candidates=candidates
+            memora.graph_db, memora.vector_db, org_id=ORG, stray_candidates=candidates
         )
         stats.recoveries_with_work += report.repaired
         stats.reindexed += len(report.reindexed)

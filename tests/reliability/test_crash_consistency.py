@@ -103,7 +103,7 @@ async def test_recovery_reindexes_lost_points_and_drops_known_strays(
         stray = lost.model_copy(update={"memory_id": str(uuid.uuid4()), "memory": "ghost"})
         await memora.vector_db.upsert_memories([stray])  # a crash between index and commit
         report = await recover_vector_index(
-            memora.graph,
+            memora.graph_db,
             memora.vector_db,
             stray_candidates=[stray.memory_id, lost.memory_id],
             page_size=2,
@@ -114,5 +114,5 @@ async def test_recovery_reindexes_lost_points_and_drops_known_strays(
         assert await memora.vector_db.count(org, user) == 7
         found = await memora.search_memories_as_one(org, user, [lost.memory])
         assert found[0].memory_id == lost.memory_id
-        again = await recover_vector_index(memora.graph, memora.vector_db, org_id=org)
+        again = await recover_vector_index(memora.graph_db, memora.vector_db, org_id=org)
         assert not again.repaired
