@@ -45,6 +45,7 @@ __all__ = [
     "MemoraMemory",
     "format_recalled_memories",
     "is_recall_message",
+    "memories_outside_thread",
     "recalled_memory_ids",
     "thread_interaction_id",
 ]
@@ -110,6 +111,27 @@ def thread_interaction_id(thread_id: str) -> str:
     if VALID_ID.fullmatch(thread_id):
         return thread_id
     return "thread-" + hashlib.sha256(thread_id.encode("utf-8")).hexdigest()[:40]
+
+
+def memories_outside_thread(
+    memories: Sequence[Memory], interaction_id: str | None, messages: Sequence[BaseMessage]
+) -> list[Memory]:
+    """Drop memories learned from messages the model still sees in this thread.
+
+    A memory of the thread's own interaction whose every source message is among the thread's
+    current messages would only repeat the context. Memories of other conversations, and of
+    messages trimmed out of the state, are kept.
+    """
+    if interaction_id is None:
+        return list(memories)
+    visible = {(m["role"], m["content"]) for m in _conversation(messages)}
+    kept: list[Memory] = []
+    for memory in memories:
+        sources = {(s.role, s.content) for s in memory.message_sources}
+        if memory.interaction_id == interaction_id and sources and sources <= visible:
+            continue
+        kept.append(memory)
+    return kept
 
 
 def _messages_of(state: Any) -> list[BaseMessage]:
@@ -220,7 +242,12 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         return str(user_id)
 
     async def _recall(
-        self, core: Memora, messages: list[BaseMessage], user_id: str
+        self,
+        core: Memora,
+        messages: list[BaseMessage],
+        user_id: str,
+        thread_id: str | None,
+        config: RunnableConfig | None,
     ) -> dict[str, Any] | None:
         latest = _latest_user_message(messages)
         if not self.recall or latest is None or not message_text(latest).strip():
@@ -238,7 +265,10 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
             preceding_msg_for_context=earlier or None,
             filter_out_memory_ids_set=recalled_memory_ids(messages),
             search_across_agents=self.search_across_agents,
+            config=config,
         )
+        interaction_id = None if thread_id is None else thread_interaction_id(thread_id)
+        memories = memories_outside_thread(memories, interaction_id, messages)
         memories = memories[: self.max_memories]
         if not memories:
             return None
@@ -251,7 +281,12 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         return {"messages": [message]}
 
     async def _save(
-        self, core: Memora, messages: list[BaseMessage], user_id: str, thread_id: str | None
+        self,
+        core: Memora,
+        messages: list[BaseMessage],
+        user_id: str,
+        thread_id: str | None,
+        config: RunnableConfig | None,
     ) -> None:
         conversation = _conversation(messages)
         if not self.save or not conversation:
@@ -267,22 +302,31 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
             conversation,
             interaction_id,
             infer=self.infer,
+            config=config,
         )
 
     # ------------------------------------------------------------------ LangChain middleware
     def before_model(self, state: AgentState[Any], runtime: Runtime[Any]) -> dict[str, Any] | None:
         """Recall memories for a new user message (middleware hook)."""
+        config = _current_config()
         messages = _messages_of(state)
-        user_id = self._user(_current_config(), runtime.context)
-        return self._bridge.run(lambda core: self._recall(core, messages, user_id))
+        user_id = self._user(config, runtime.context)
+        thread_id = _thread_id(runtime, config)
+        return self._bridge.run(
+            lambda core: self._recall(core, messages, user_id, thread_id, config)
+        )
 
     async def abefore_model(
         self, state: AgentState[Any], runtime: Runtime[Any]
     ) -> dict[str, Any] | None:
         """Async :meth:`before_model`."""
+        config = _current_config()
         messages = _messages_of(state)
-        user_id = self._user(_current_config(), runtime.context)
-        return await self._bridge.arun(lambda core: self._recall(core, messages, user_id))
+        user_id = self._user(config, runtime.context)
+        thread_id = _thread_id(runtime, config)
+        return await self._bridge.arun(
+            lambda core: self._recall(core, messages, user_id, thread_id, config)
+        )
 
     def after_agent(self, state: AgentState[Any], runtime: Runtime[Any]) -> dict[str, Any] | None:
         """Save the thread's conversation and extract memories (middleware hook)."""
@@ -290,7 +334,7 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         messages = _messages_of(state)
         user_id = self._user(config, runtime.context)
         thread_id = _thread_id(runtime, config)
-        self._bridge.run(lambda core: self._save(core, messages, user_id, thread_id))
+        self._bridge.run(lambda core: self._save(core, messages, user_id, thread_id, config))
         return None
 
     async def aafter_agent(
@@ -301,7 +345,7 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         messages = _messages_of(state)
         user_id = self._user(config, runtime.context)
         thread_id = _thread_id(runtime, config)
-        await self._bridge.arun(lambda core: self._save(core, messages, user_id, thread_id))
+        await self._bridge.arun(lambda core: self._save(core, messages, user_id, thread_id, config))
         return None
 
     # ------------------------------------------------------------------ LangGraph nodes
@@ -309,14 +353,20 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         """Graph node: add a recall message for a new user message (``{"messages": [...]}``)."""
         messages = _messages_of(state)
         user_id = self._user(config)
-        update = self._bridge.run(lambda core: self._recall(core, messages, user_id))
+        thread_id = _thread_id(None, config)
+        update = self._bridge.run(
+            lambda core: self._recall(core, messages, user_id, thread_id, config)
+        )
         return update or {"messages": []}
 
     async def arecall_node(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
         """Async :meth:`recall_node`."""
         messages = _messages_of(state)
         user_id = self._user(config)
-        update = await self._bridge.arun(lambda core: self._recall(core, messages, user_id))
+        thread_id = _thread_id(None, config)
+        update = await self._bridge.arun(
+            lambda core: self._recall(core, messages, user_id, thread_id, config)
+        )
         return update or {"messages": []}
 
     def save_node(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
@@ -325,7 +375,7 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         if _is_final_answer(messages):
             user_id = self._user(config)
             thread_id = _thread_id(None, config)
-            self._bridge.run(lambda core: self._save(core, messages, user_id, thread_id))
+            self._bridge.run(lambda core: self._save(core, messages, user_id, thread_id, config))
         return {}
 
     async def asave_node(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
@@ -334,7 +384,9 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         if _is_final_answer(messages):
             user_id = self._user(config)
             thread_id = _thread_id(None, config)
-            await self._bridge.arun(lambda core: self._save(core, messages, user_id, thread_id))
+            await self._bridge.arun(
+                lambda core: self._save(core, messages, user_id, thread_id, config)
+            )
         return {}
 
     @property

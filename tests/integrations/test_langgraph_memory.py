@@ -14,7 +14,13 @@ from langgraph.graph import END, START, MessagesState, StateGraph
 from memora_engine import InvalidInputError
 from memora_integrations.langchain import create_memora_tools
 from memora_integrations.langgraph import MemoraMemory, is_recall_message, recalled_memory_ids
-from tests.integrations.langchain_support import AgentFakeModel, open_async, open_sync, seed_tenant
+from tests.integrations.langchain_support import (
+    AgentFakeModel,
+    open_async,
+    open_sync,
+    public,
+    seed_tenant,
+)
 
 
 def _recall_texts(messages: list[BaseMessage]) -> list[str]:
@@ -28,7 +34,7 @@ def answer_from_context(messages: list[BaseMessage]) -> AIMessage:
         return AIMessage(f"Tool said: {last.content}")
     users = [m for m in messages if isinstance(m, HumanMessage) and not is_recall_message(m)]
     if users and "look it up" in str(users[-1].content):
-        call = {"name": "search_memories", "args": {"queries": ["peanuts"]}, "id": "call-1"}
+        call = {"name": "search_memories", "args": {"query": "peanuts"}, "id": "call-1"}
         return AIMessage("", tool_calls=[call])
     recalled = _recall_texts(messages)
     return AIMessage(f"I recall: {recalled[-1]}" if recalled else "I know nothing yet.")
@@ -58,7 +64,7 @@ def test_create_agent_middleware_recalls_across_store_reopenings(store_path: Pat
     out = agent.invoke({"messages": [HumanMessage("I am allergic to peanuts.")]}, config)
     assert out["messages"][-1].content == "I know nothing yet."
     out = agent.invoke({"messages": [HumanMessage("I also love hiking.")]}, config)
-    saved = memora.graph.get_interaction("acme", "jake", "thread-1")
+    saved = public(memora).get_interaction("acme", "jake", "thread-1")
     assert [m.content for m in saved.messages] == [
         "I am allergic to peanuts.",
         "I know nothing yet.",
@@ -100,7 +106,7 @@ def test_create_agent_middleware_recalls_across_store_reopenings(store_path: Pat
         if is_recall_message(m)
     )
     # The saved conversation leaves recall messages out.
-    saved = memora.graph.get_interaction("acme", "jake", "thread-2")
+    saved = public(memora).get_interaction("acme", "jake", "thread-2")
     assert [m.role for m in saved.messages] == ["user", "assistant", "user", "assistant"]
     assert [m.content for m in saved.messages if m.role == "user"] == [
         "Can I eat peanuts?",
@@ -157,9 +163,9 @@ def test_create_react_agent_hooks(store_path: Path) -> None:
     )
     config = {"configurable": {"thread_id": "react-1", "user_id": "jake"}}
     agent.invoke({"messages": [HumanMessage("My dog is called Rex.")]}, config)
-    assert [m.memory for m in memora.graph.get_interaction("acme", "jake", "react-1").memories] == [
-        "User jake said: My dog is called Rex."
-    ]
+    assert [
+        m.memory for m in public(memora).get_interaction("acme", "jake", "react-1").memories
+    ] == ["User jake said: My dog is called Rex."]
     config = {"configurable": {"thread_id": "react-2", "user_id": "jake"}}
     out = agent.invoke({"messages": [HumanMessage("What is my dog called?")]}, config)
     assert "User jake said: My dog is called Rex." in out["messages"][-1].content
@@ -209,7 +215,7 @@ async def test_create_agent_async_hooks_on_async_core(store_path: Path) -> None:
             {"messages": [HumanMessage("I speak Portuguese.")]},
             {"configurable": {"thread_id": "async-1"}},
         )
-        stored = await memora.graph.get_interaction("acme", "jake", "async-1")
+        stored = await memora.get_interaction("acme", "jake", "async-1")
         assert [m.memory for m in stored.memories] == ["User jake said: I speak Portuguese."]
         out = await agent.ainvoke(
             {"messages": [HumanMessage("Which language do I speak, Portuguese?")]},
