@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from langchain_core.messages import (
     AIMessage,
@@ -34,6 +34,7 @@ __all__ = [
     "MemoraLike",
     "ambient_config",
     "ensure_tenant",
+    "forwardable",
     "from_memora_messages",
     "invalid_settings",
     "memory_to_dict",
@@ -148,10 +149,22 @@ async def save_conversation(
 def ambient_config() -> RunnableConfig | None:
     """The config of the LangChain / LangGraph run the caller is inside, if any.
 
-    Read it in the caller's thread and task (before handing work to the portal): context
-    variables do not follow a coroutine onto another event loop.
+    Inside a run this is the run's child config (its callbacks are the run's child manager),
+    so model calls made with it nest under that run. Read it in the caller's thread and task
+    (before handing work to the portal): context variables do not follow a coroutine onto
+    another event loop.
     """
     return var_child_runnable_config.get()
+
+
+def forwardable(config: RunnableConfig | None) -> RunnableConfig | None:
+    """``config`` without ``run_id`` / ``run_name``, which name one run, not Memora's calls."""
+    if config is None:
+        return None
+    trimmed = dict(config)
+    trimmed.pop("run_id", None)
+    trimmed.pop("run_name", None)
+    return cast(RunnableConfig, trimmed)
 
 
 # ---------------------------------------------------------------------- pure conversions

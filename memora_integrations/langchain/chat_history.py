@@ -17,6 +17,7 @@ from memora_integrations.langchain._runtime import (
     MemoraLike,
     ambient_config,
     ensure_tenant,
+    forwardable,
     from_memora_messages,
     save_conversation,
     stored_interaction,
@@ -148,7 +149,7 @@ class MemoraChatMessageHistory(BaseChatMessageHistory):
             await self._bridge.arun(lambda core: self._write_pending(core, run_config))
 
     def _run_config(self, config: RunnableConfig | None) -> RunnableConfig | None:
-        return config or ambient_config() or self.config
+        return forwardable(config or ambient_config() or self.config)
 
     def clear(self) -> None:
         """Remove the conversation's messages (memories stay unless configured otherwise)."""

@@ -28,6 +28,8 @@ from memora_engine.errors import InvalidInputError, MemoryNotFoundError
 from memora_integrations.langchain._runtime import (
     MemoraBridge,
     MemoraLike,
+    ambient_config,
+    forwardable,
     invalid_settings,
     memory_to_dict,
 )
@@ -118,6 +120,12 @@ class _MemoraTool(BaseTool):
         if self.agent_id is None:
             raise InvalidInputError(f"{self.name} needs an agent_id to save memories.")
         return self.agent_id
+
+    @staticmethod
+    def _traced(config: RunnableConfig | None) -> RunnableConfig | None:
+        """The config for Memora's model calls: the tool run's child config (LangChain sets it
+        as the context while the tool runs; the injected ``config`` is the caller's)."""
+        return forwardable(ambient_config() or config)
 
     def _call(self, work: Callable[[Memora], Coroutine[Any, Any, T]]) -> T:
         return self._bridge.run(lambda core: self._reported(work(core)))
@@ -245,10 +253,8 @@ class MemoraSaveMemoryTool(_MemoraTool):
         *,
         config: RunnableConfig,
     ) -> tuple[str, dict[str, Any]]:
-        user_id, agent_id = self._user(config), self._agent()
-        return self._call(
-            lambda core: self._save(core, user_id, agent_id, text, conversation, config)
-        )
+        user_id, agent_id, run = self._user(config), self._agent(), self._traced(config)
+        return self._call(lambda core: self._save(core, user_id, agent_id, text, conversation, run))
 
     async def _arun(
         self,
@@ -257,9 +263,9 @@ class MemoraSaveMemoryTool(_MemoraTool):
         *,
         config: RunnableConfig,
     ) -> tuple[str, dict[str, Any]]:
-        user_id, agent_id = self._user(config), self._agent()
+        user_id, agent_id, run = self._user(config), self._agent(), self._traced(config)
         return await self._acall(
-            lambda core: self._save(core, user_id, agent_id, text, conversation, config)
+            lambda core: self._save(core, user_id, agent_id, text, conversation, run)
         )
 
     async def _save(
@@ -269,7 +275,7 @@ class MemoraSaveMemoryTool(_MemoraTool):
         agent_id: str,
         text: str | None,
         conversation: Sequence[MessageArg | dict[str, str]] | None,
-        config: RunnableConfig,
+        config: RunnableConfig | None,
     ) -> tuple[str, dict[str, Any]]:
         if text is not None:
             messages = [{"role": "user", "content": text}]

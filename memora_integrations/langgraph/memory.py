@@ -36,6 +36,7 @@ from memora_integrations.langchain._runtime import (
     MemoraBridge,
     MemoraLike,
     ensure_tenant,
+    forwardable,
     message_text,
     save_conversation,
 )
@@ -141,7 +142,7 @@ def _messages_of(state: Any) -> list[BaseMessage]:
 
 def _current_config() -> RunnableConfig | None:
     try:
-        return get_config()
+        return forwardable(get_config())
     except RuntimeError:  # not inside a runnable (or async code on Python < 3.11)
         return None
 
@@ -355,7 +356,7 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         user_id = self._user(config)
         thread_id = _thread_id(None, config)
         update = self._bridge.run(
-            lambda core: self._recall(core, messages, user_id, thread_id, config)
+            lambda core: self._recall(core, messages, user_id, thread_id, forwardable(config))
         )
         return update or {"messages": []}
 
@@ -365,7 +366,7 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         user_id = self._user(config)
         thread_id = _thread_id(None, config)
         update = await self._bridge.arun(
-            lambda core: self._recall(core, messages, user_id, thread_id, config)
+            lambda core: self._recall(core, messages, user_id, thread_id, forwardable(config))
         )
         return update or {"messages": []}
 
@@ -375,7 +376,9 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         if _is_final_answer(messages):
             user_id = self._user(config)
             thread_id = _thread_id(None, config)
-            self._bridge.run(lambda core: self._save(core, messages, user_id, thread_id, config))
+            self._bridge.run(
+                lambda core: self._save(core, messages, user_id, thread_id, forwardable(config))
+            )
         return {}
 
     async def asave_node(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
@@ -385,7 +388,7 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
             user_id = self._user(config)
             thread_id = _thread_id(None, config)
             await self._bridge.arun(
-                lambda core: self._save(core, messages, user_id, thread_id, config)
+                lambda core: self._save(core, messages, user_id, thread_id, forwardable(config))
             )
         return {}
 

@@ -14,6 +14,8 @@ is used instead, so the calls nest in the surrounding trace.
 
 from __future__ import annotations
 
+from typing import cast
+
 from langchain_core.runnables.config import var_child_runnable_config
 
 from memora_engine import Memora, MemoraRunner, SyncMemora
@@ -34,4 +36,10 @@ def run_config_for(fixed: RunnableConfig | None) -> RunnableConfig | None:
     Call it in the caller's thread and task (context variables do not follow a coroutine onto
     the portal's loop).
     """
-    return var_child_runnable_config.get() or fixed
+    config = var_child_runnable_config.get() or fixed
+    if config is None:
+        return None
+    trimmed = dict(config)  # run_id / run_name name one run, not each of Memora's calls
+    trimmed.pop("run_id", None)
+    trimmed.pop("run_name", None)
+    return cast(RunnableConfig, trimmed)
