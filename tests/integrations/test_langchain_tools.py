@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.messages import ToolMessage
+from langchain.agents import create_agent
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 from langchain_core.tools import BaseTool
 from langchain_tests.integration_tests import ToolsIntegrationTests
 from langchain_tests.unit_tests import ToolsUnitTests
@@ -32,7 +33,13 @@ from memora_integrations.langchain import (
     MemoraSearchMemoriesTool,
     create_memora_tools,
 )
-from tests.integrations.langchain_support import open_async, open_sync, public, seed_tenant
+from tests.integrations.langchain_support import (
+    AgentFakeModel,
+    open_async,
+    open_sync,
+    public,
+    seed_tenant,
+)
 
 TENANT = {"org_id": "acme", "user_id": "jake", "agent_id": "bot"}
 
@@ -291,3 +298,32 @@ async def test_async_tools_on_async_core(tmp_path: Path) -> None:
         assert json.loads(await search.ainvoke({"query": "night"})) == []
     finally:
         await memora.close()
+
+
+def test_agent_recovers_from_bad_tool_calls(shared_memora: SyncMemora) -> None:
+    """Inside create_agent, bad tool calls become error tool messages the model reads."""
+    made_up = "0b7a6f0e-1d7c-4c4e-9f51-3f1f0c0a9e11"
+    calls = iter(
+        [
+            {"name": "delete_memory", "args": {"memory_id": made_up}, "id": "c1"},
+            {"name": "memory_history", "args": {"memory_id": "oops"}, "id": "c2"},
+            {"name": "search_memories", "args": {"querys": "chess"}, "id": "c3"},
+        ]
+    )
+
+    def respond(messages: list[BaseMessage]) -> AIMessage:
+        call = next(calls, None)
+        if call is None:
+            return AIMessage("Recovered.")
+        return AIMessage("", tool_calls=[call])
+
+    agent = create_agent(
+        AgentFakeModel(responder=respond), tools=create_memora_tools(shared_memora, **TENANT)
+    )
+    out = agent.invoke({"messages": [HumanMessage("Forget everything about chess.")]})
+    results = [m for m in out["messages"] if isinstance(m, ToolMessage)]
+    assert out["messages"][-1].content == "Recovered."
+    assert [m.status for m in results] == ["error", "error", "error"]
+    assert made_up in str(results[0].content)
+    assert "memory_id" in str(results[1].content)
+    assert "query" in str(results[2].content)
