@@ -57,18 +57,13 @@ class MemoraChatMessageHistory(BaseChatMessageHistory):
             so does the config of the LangChain / LangGraph run the call is made in, if any.
 
     Examples:
-        >>> from langchain_core.runnables.history import RunnableWithMessageHistory
         >>> history = MemoraChatMessageHistory(memora, org_id="acme", user_id="jake",
-        ...                                    agent_id="assistant")
-        >>> history.add_user_message("I'm allergic to peanuts.")
-        >>> history.messages
-        [HumanMessage(content="I'm allergic to peanuts.", ...)]
-        >>> chain = RunnableWithMessageHistory(
-        ...     prompt | model,
-        ...     lambda session_id: MemoraChatMessageHistory(
-        ...         memora, org_id="acme", user_id="jake", agent_id="assistant",
-        ...         interaction_id=session_id),
-        ...     input_messages_key="question", history_messages_key="history")
+        ...                                    agent_id="assistant", interaction_id="session-1")
+        >>> question = HumanMessage("I'm allergic to peanuts.")
+        >>> reply = model.invoke([*history.messages, question])
+        >>> history.add_messages([question, reply])   # stored; memories extracted
+        >>> [m.memory for m in history.get_memories()]
+        ['Jake is allergic to peanuts']
     """
 
     def __init__(

@@ -4,10 +4,13 @@ One object, three ways to plug it in:
 
 * LangChain v1 ``create_agent(..., middleware=[memory])`` (it is an ``AgentMiddleware``:
   ``before_model`` recalls, ``after_agent`` saves);
-* LangGraph ``create_react_agent(..., pre_model_hook=memory.pre_model_hook,
-  post_model_hook=memory.post_model_hook)``;
 * hand-built graphs: ``memory.recall_node`` / ``memory.save_node`` (and their async twins) as
-  nodes.
+  nodes;
+* LangGraph's prebuilt ``create_react_agent(..., pre_model_hook=memory.pre_model_hook,
+  post_model_hook=memory.post_model_hook)`` (deprecated by LangGraph v1, still works).
+
+Memora's model calls (recall's query writing, extraction after the run) get the run config of
+the middleware hook or node they serve, so they nest inside the caller's trace.
 
 Recalled memories come in as a separate user-role message named ``memora`` right after the
 user's message — never in the system prompt, because memories are user-derived text. The
@@ -163,10 +166,11 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
     The user comes from ``user_id``, else the run's context (``context={"user_id": ...}`` or
     an object with a ``user_id`` attribute), else ``config["configurable"]["user_id"]``. A
     thread (``configurable.thread_id``) maps to one Memora interaction, updated after every
-    run; without a thread id each run saves a new interaction. What is saved is the thread's
-    user and assistant text messages as they are in the state (recall, tool and system messages
-    are left out); if you trim the state's messages, the stored conversation is trimmed too
-    (memories already learned stay).
+    run; without a thread id each run saves a new interaction. Memories learned from messages
+    the thread still holds are not recalled into it (the model already sees them). What is
+    saved is the thread's user and assistant text messages as they are in the state (recall,
+    tool and system messages are left out); if you trim the state's messages, the stored
+    conversation is trimmed too (memories already learned stay).
 
     Args:
         memora: A ``Memora`` or ``SyncMemora``.
@@ -189,9 +193,7 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         ...                      checkpointer=InMemorySaver())
         >>> agent.invoke({"messages": [{"role": "user", "content": "What should I cook?"}]},
         ...              {"configurable": {"thread_id": "t1", "user_id": "jake"}})
-        >>> # LangGraph prebuilt agent:
-        >>> agent = create_react_agent(model, tools=[], pre_model_hook=memory.pre_model_hook,
-        ...                            post_model_hook=memory.post_model_hook)
+        >>> builder.add_node("recall", memory.arecall_node)  # in a hand-built graph
     """
 
     def __init__(
