@@ -16,7 +16,14 @@ from memora_engine.schema import Memory, MessageBlock
 from memora_engine.tracing import RunnableConfig
 from memora_integrations.llama_index._messages import Turn
 
-__all__ = ["RecallOptions", "SessionRef"]
+__all__ = ["RecallOptions", "SessionRef", "ensure_tenant"]
+
+
+async def ensure_tenant(core: Memora, org_id: str, user_id: str, agent_id: str) -> None:
+    """Create the organization, user and agent when missing (ids double as names)."""
+    await core.get_or_create_organization(org_id)
+    await core.get_or_create_user(org_id, user_id)
+    await core.get_or_create_agent(org_id, agent_id)
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,10 @@ class SessionRef:
     user_id: str
     agent_id: str
     interaction_id: str
+
+    async def ensure_tenant(self, core: Memora) -> None:
+        """Create the organization, user and agent when missing (ids double as names)."""
+        await ensure_tenant(core, self.org_id, self.user_id, self.agent_id)
 
     async def messages(self, core: Memora) -> list[MessageBlock]:
         """The stored messages in order (``[]`` when the interaction does not exist yet)."""

@@ -71,8 +71,8 @@ class MemoraMemory(BaseMemory):
     * **Tracing**: Memora's model calls get the config of the LangChain / LangGraph run they are
       made in, else ``run_config`` (a LangChain ``RunnableConfig``: callbacks, tags, metadata).
 
-    The org, user and agent must exist (``memora.get_or_create_user(...)`` etc.; your own ids
-    are accepted). Sync methods run on Memora's sync portal; async ones await the core directly.
+    The org, user and agent must exist, or pass ``create_missing=True`` to create them on first
+    use (your own ids are accepted; they double as names). Sync methods run on Memora's sync portal; async ones await the core directly.
 
     Args:
         memora: A ``Memora`` or ``SyncMemora``.
@@ -82,6 +82,7 @@ class MemoraMemory(BaseMemory):
         session_id: The Memora interaction id (a new one when omitted; keep it to resume).
         token_limit: Token budget of ``get()`` (``None``: only ``max_messages`` applies).
         run_config: LangChain ``RunnableConfig`` for Memora's model calls (tracing).
+        create_missing: Create the org, user and agent if they do not exist.
 
     Examples:
         >>> from llama_index.core.chat_engine import SimpleChatEngine
@@ -140,7 +141,12 @@ class MemoraMemory(BaseMemory):
         description="LangChain RunnableConfig for Memora's model calls (tracing).",
     )
 
+    create_missing: bool = Field(
+        default=False, description="Create the org, user and agent when missing."
+    )
+
     _runner: CoreRunner = PrivateAttr()
+    _tenant_ready: bool = PrivateAttr(default=False)
     _pending: list[ChatMessage] = PrivateAttr(default_factory=list)
     _recall_cache: tuple[tuple[str, int], list[Memory]] | None = PrivateAttr(default=None)
 
@@ -222,8 +228,15 @@ class MemoraMemory(BaseMemory):
         return SessionRef(self.org_id, self.user_id, self.agent_id, self.session_id)
 
     # ------------------------------------------------------------------ reads
+    async def _prepare(self) -> None:
+        """With ``create_missing``, create the tenant once per memory object."""
+        if self.create_missing and not self._tenant_ready:
+            await self._ref.ensure_tenant(self._runner.core)
+            self._tenant_ready = True
+
     async def _history(self) -> tuple[list[ChatMessage], int]:
         """Stored messages + pending ones, and how many of them are stored."""
+        await self._prepare()
         stored = blocks_to_messages(await self._ref.messages(self._runner.core))
         return [*stored, *(m.model_copy(deep=True) for m in self._pending)], len(stored)
 
@@ -350,6 +363,7 @@ class MemoraMemory(BaseMemory):
 
     async def _flush(self, config: RunnableConfig | None) -> None:
         """Save stored + pending messages as the conversation (one Memora call)."""
+        await self._prepare()
         stored = await self._ref.messages(self._runner.core)
         turns = [{"role": b.role, "content": b.content} for b in stored]
         turns += persistable(self._pending)
@@ -365,6 +379,7 @@ class MemoraMemory(BaseMemory):
         self._recall_cache = None
 
     async def _set(self, messages: list[ChatMessage], config: RunnableConfig | None) -> None:
+        await self._prepare()
         self._pending.clear()
         self._recall_cache = None
         turns = persistable(messages)

@@ -46,7 +46,7 @@ class MemoraMemoryBlock(BaseMemoryBlock[str]):
     ``Memory``'s ``session_id`` when omitted), which extracts memories from them. With
     ``eager=True`` every read also saves the current window (see the module docs).
 
-    The org, user and agent must exist (``memora.get_or_create_user(...)`` etc.). Memora's
+    The org, user and agent must exist (or pass ``create_missing=True``). Memora's
     model calls get the config of the LangChain / LangGraph run they are made in, else
     ``run_config`` (a LangChain ``RunnableConfig``: callbacks, tags, metadata; tracing).
 
@@ -86,6 +86,7 @@ class MemoraMemoryBlock(BaseMemoryBlock[str]):
     infer: bool | None = Field(default=None)
     extract_agent_memories: bool = Field(default=False)
     run_config: dict[str, Any] | None = Field(default=None, exclude=True)
+    create_missing: bool = Field(default=False, description="Create org / user / agent.")
 
     _runner: CoreRunner = PrivateAttr()
 
@@ -121,6 +122,8 @@ class MemoraMemoryBlock(BaseMemoryBlock[str]):
         config: RunnableConfig | None,
     ) -> str:
         session = self._session(block_kwargs.get("session_id"))
+        if self.create_missing:
+            await session.ensure_tenant(self._runner.core)
         turns = persistable(messages)
         if len(turns) >= 2 and turns[-1] == turns[-2]:
             # Memory appends the read's ``input`` as a user message; agents pass the user
@@ -165,6 +168,8 @@ class MemoraMemoryBlock(BaseMemoryBlock[str]):
         if not turns:
             return
         core = self._runner.core
+        if self.create_missing:
+            await session.ensure_tenant(core)
         stored = await session.messages(core)
         stored_turns: list[Turn] = [{"role": b.role, "content": b.content} for b in stored]
         full = merge_conversation(stored_turns, turns) if merge else stored_turns + turns

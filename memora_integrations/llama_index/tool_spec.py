@@ -25,6 +25,7 @@ from memora_engine.errors import MemoryNotFoundError
 from memora_engine.schema import Memory
 from memora_engine.tracing import RunnableConfig
 from memora_integrations.llama_index._runtime import CoreRunner, MemoraLike, run_config_for
+from memora_integrations.llama_index._session import ensure_tenant
 
 __all__ = ["MemoraToolSpec"]
 
@@ -60,6 +61,7 @@ class MemoraToolSpec(BaseToolSpec):
             ``False`` stores the text verbatim. Same option as the LangChain save tool.
         run_config: LangChain ``RunnableConfig`` for the model calls of ``save_memory``
             (tracing); inside a LangChain / LangGraph run, that run's config is used instead.
+        create_missing: Create the org, user and agent on the first save if they are missing.
 
     Examples:
         >>> from llama_index.core.agent.workflow import FunctionAgent
@@ -85,9 +87,11 @@ class MemoraToolSpec(BaseToolSpec):
         search_across_agents: bool = True,
         infer: bool | None = None,
         run_config: RunnableConfig | None = None,
+        create_missing: bool = False,
     ) -> None:
         self._runner = CoreRunner(memora)
         self.run_config = run_config
+        self.create_missing = create_missing
         self.org_id = org_id
         self.user_id = user_id
         self.agent_id = agent_id
@@ -157,6 +161,8 @@ class MemoraToolSpec(BaseToolSpec):
 
     async def _save(self, text: str, config: RunnableConfig | None) -> str:
         core = self._runner.core
+        if self.create_missing:
+            await ensure_tenant(core, self.org_id, self.user_id, self.agent_id)
         interaction_id, _ = await core.save_or_update_interaction_and_memories(
             self.org_id,
             self.user_id,

@@ -21,7 +21,7 @@ from llama_index.core.tools import FunctionTool
 from memora_engine import Memora, SyncMemora
 from memora_engine.embeddings import DenseEncoder, SparseEncoder
 from memora_engine.errors import InvalidInputError, UserNotFoundError
-from memora_integrations.llama_index import MemoraMemory
+from memora_integrations.llama_index import MemoraMemory, MemoraToolSpec
 from tests.integrations.llamaindex_support import (
     PEANUTS,
     FactScript,
@@ -310,3 +310,20 @@ async def test_streaming_chat_saves_the_turn(memora: Memora, tenant: Tenant) -> 
     assert "peanut-free" in "".join([token async for token in response.async_response_gen()])
     stored = await memora.get_interaction(tenant.org_id, tenant.user_id, "stream")
     assert [m.role for m in stored.messages] == ["user", "assistant", "user", "assistant"]
+
+
+async def test_create_missing_creates_the_tenant_on_first_use(memora: Memora) -> None:
+    """Like the LangChain adapters' ``create_missing``: no org / user / agent set-up needed."""
+    memory = MemoraMemory.from_defaults(
+        memora, org_id="neworg", user_id="ann", agent_id="helper", create_missing=True
+    )
+    assert await memory.aget() == []
+    await memory.aput(ChatMessage(role=MessageRole.USER, content="I'm allergic to peanuts."))
+    await memory.aput(ChatMessage(role=MessageRole.ASSISTANT, content="Noted."))
+    assert [m.content for m in await memory.aget_all()] == ["I'm allergic to peanuts.", "Noted."]
+    assert (await memora.get_user("neworg", "ann")).user_name == "ann"
+    assert (await memora.get_agent("neworg", "helper")).agent_label == "helper"
+    tools = MemoraToolSpec(memora, "org2", "bob", "bot", create_missing=True).to_tool_list()
+    saved = await tools[1].acall(text="Bob likes tea.")  # the scripted extractor knows no tea
+    assert saved.content == "Nothing new to remember: the memory store already knows this."
+    assert (await memora.get_organization("org2")).org_name == "org2"
