@@ -14,7 +14,8 @@ is used instead, so the calls nest in the surrounding trace.
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Mapping
+from typing import Any, cast
 
 from langchain_core.runnables.config import var_child_runnable_config
 
@@ -30,7 +31,7 @@ MemoraLike = Memora | SyncMemora
 CoreRunner = MemoraRunner
 
 
-def run_config_for(fixed: RunnableConfig | None) -> RunnableConfig | None:
+def run_config_for(fixed: Mapping[str, Any] | None) -> RunnableConfig | None:
     """The config Memora's model calls get: the surrounding LangChain run's, else ``fixed``.
 
     Call it in the caller's thread and task (context variables do not follow a coroutine onto

@@ -72,7 +72,8 @@ class MemoraMemory(BaseMemory):
       made in, else ``run_config`` (a LangChain ``RunnableConfig``: callbacks, tags, metadata).
 
     The org, user and agent must exist, or pass ``create_missing=True`` to create them on first
-    use (your own ids are accepted; they double as names). Sync methods run on Memora's sync portal; async ones await the core directly.
+    use (your own ids are accepted; they double as names). Sync methods run on Memora's sync
+    portal; async ones await the core directly.
 
     Args:
         memora: A ``Memora`` or ``SyncMemora``.
@@ -140,7 +141,6 @@ class MemoraMemory(BaseMemory):
         exclude=True,
         description="LangChain RunnableConfig for Memora's model calls (tracing).",
     )
-
     create_missing: bool = Field(
         default=False, description="Create the org, user and agent when missing."
     )
@@ -338,7 +338,7 @@ class MemoraMemory(BaseMemory):
         return await self._runner.arun(self._get(input, initial_token_count, config))
 
     def _config(self) -> RunnableConfig | None:
-        return run_config_for(RunnableConfig(**self.run_config) if self.run_config else None)  # type: ignore[typeddict-item]
+        return run_config_for(self.run_config)
 
     def get_all(self) -> list[ChatMessage]:
         """The whole stored conversation plus messages not saved yet, without memories."""

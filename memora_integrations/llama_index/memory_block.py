@@ -95,8 +95,7 @@ class MemoraMemoryBlock(BaseMemoryBlock[str]):
         self._runner = CoreRunner(memora)
 
     def _config(self) -> RunnableConfig | None:
-        fixed = RunnableConfig(**self.run_config) if self.run_config else None  # type: ignore[typeddict-item]
-        return run_config_for(fixed)
+        return run_config_for(self.run_config)
 
     def _session(self, session_id: Any) -> SessionRef:
         interaction_id = self.interaction_id or (

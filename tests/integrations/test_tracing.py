@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from langchain.agents import create_agent
@@ -115,8 +115,8 @@ class RunRecorder(BaseCallbackHandler):
 def traced(recorder: RunRecorder, **extra: Any) -> tuple[RunnableConfig, uuid.UUID]:
     """The config of a top-level user run with a known run id."""
     root = uuid.uuid4()
-    config = RunnableConfig(callbacks=[recorder], run_id=root, **extra)  # type: ignore[typeddict-item]
-    return config, root
+    config: dict[str, Any] = {"callbacks": [recorder], "run_id": root, **extra}
+    return cast(RunnableConfig, config), root
 
 
 def in_user_run(recorder: RunRecorder, body: Callable[[RunnableConfig], Any]) -> uuid.UUID:
