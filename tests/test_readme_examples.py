@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -115,3 +116,98 @@ async def test_personal_assistant_example_runs_as_written(
         assert "Jake's wife Sarah is due in December" in remembered
     finally:
         await memora.close()
+
+
+# ---------------------------------------------------------------------- Integrations section
+_FRAMEWORK_DEPRECATIONS = (
+    "LangChainDeprecationWarning",
+    "LangChainPendingDeprecationWarning",
+    "LangGraphDeprecationWarning",
+    "LangGraphDeprecatedSinceV05",
+    "LangGraphDeprecatedSinceV10",
+    "LangGraphDeprecatedSinceV11",
+)
+
+
+def _run_sync(code: str, namespace: dict[str, Any]) -> None:
+    """Execute a README block, failing on any framework deprecation warning it triggers."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        exec(compile(code, str(README), "exec"), namespace)
+    deprecated = [w for w in caught if w.category.__name__ in _FRAMEWORK_DEPRECATIONS]
+    assert not deprecated, [str(w.message) for w in deprecated]
+
+
+def test_langchain_and_langgraph_examples_run_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If this fails, the README's LangChain / LangGraph examples are out of date (or use an
+    API the frameworks now mark deprecated)."""
+    from langchain_core.messages import AIMessage
+    from langgraph.graph import START, MessagesState, StateGraph
+
+    from tests.integrations.langchain_support import AgentFakeModel
+
+    monkeypatch.chdir(tmp_path)
+    agent_model = AgentFakeModel(responder=lambda messages: AIMessage("Try a lemon cake."))
+    namespace: dict[str, Any] = {
+        "SCRIPTED_MODEL": ScriptedChatModel(responder=_answer),
+        "AGENT_MODEL": agent_model,
+        "builder": StateGraph(MessagesState),
+    }
+
+    def scripted(code: str) -> str:
+        code = code.replace('init_chat_model("openai:gpt-4o-mini")', "SCRIPTED_MODEL")
+        code = code.replace(
+            'extraction_model="openai:gpt-4o-mini"', "extraction_model=SCRIPTED_MODEL"
+        )
+        return code.replace('"openai:gpt-4o-mini"', "AGENT_MODEL")
+
+    try:
+        _run_sync(scripted(_block("def chat(text: str)")), namespace)
+        assert any("peanuts" in m.memory for m in namespace["history"].get_memories())
+        assert len(namespace["history"].messages) == 2
+        _run_sync(scripted(_block("MemoraRetriever(memora=memora")), namespace)
+        assert "peanuts" in namespace["docs"][0].page_content
+        _run_sync(scripted(_block("create_memora_tools(memora")), namespace)
+        _run_sync(scripted(_block("middleware=[memory]")), namespace)
+        assert agent_model.seen  # the agent ran with the middleware
+        _run_sync(scripted(_block('builder.add_node("recall"')), namespace)
+        builder = StateGraph(MessagesState)
+        builder.add_node("answer", lambda state: {"messages": []})
+        builder.add_edge(START, "answer")
+        namespace["builder"] = builder
+        _run_sync(scripted(_block("MemoraStore(memora)")), namespace)
+        assert namespace["store"].get(("acme", "jake"), "diet").value["kind"] == "food"
+    finally:
+        if "memora" in namespace:
+            namespace["memora"].close()
+
+
+def test_llamaindex_examples_run_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If this fails, the README's LlamaIndex examples are out of date."""
+    from tests.integrations.llamaindex_support import ScriptedLlamaLLM, cooking_assistant
+
+    monkeypatch.chdir(tmp_path)
+    namespace: dict[str, Any] = {
+        "SCRIPTED_MODEL": ScriptedChatModel(responder=_answer),
+        "llm": ScriptedLlamaLLM(responder=cooking_assistant),
+    }
+    try:
+        code = _block("SimpleChatEngine.from_defaults(llm=llm, memory=memory)")
+        _run_sync(code.replace('"openai:gpt-4o-mini"', "SCRIPTED_MODEL"), namespace)
+        stored = namespace["memory"].get_all()
+        assert stored[0].content == "I'm allergic to peanuts."
+        _run_sync(_block("MemoraMemoryBlock(memora"), namespace)
+        _run_sync(_block("MemoraToolSpec(memora"), namespace)
+        assert [t.metadata.name for t in namespace["tools"]] == [
+            "search_memories",
+            "save_memory",
+            "memory_history",
+            "delete_memory",
+        ]
+    finally:
+        if "memora" in namespace:
+            namespace["memora"].close()

@@ -1,7 +1,7 @@
 """Shared plumbing for the LangChain and LangGraph adapters (private).
 
 * :class:`MemoraBridge` runs the engine's async core from sync code (through the one portal,
-  :func:`memora_engine.sync.default_portal`) and from async code (awaiting directly, or on the
+  :class:`memora_engine.MemoraRunner`) and from async code (awaiting directly, or on the
   portal's loop when the core lives there, as it does behind a ``SyncMemora``).
 * Pure conversions between LangChain messages, Memora message dicts and memory dicts.
 """
@@ -9,8 +9,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator, Sequence
-from typing import Any, TypeVar
+import re
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
+from typing import Any, TypeVar, cast
 
 from langchain_core.messages import (
     AIMessage,
@@ -19,25 +20,21 @@ from langchain_core.messages import (
     HumanMessage,
     SystemMessage,
 )
+from langchain_core.runnables import RunnableConfig
+from langchain_core.runnables.config import var_child_runnable_config
 from pydantic import ValidationError
 
 from memora_engine import Memora, MemoraRunner, SyncMemora
-from memora_engine.errors import (
-    AgentNotFoundError,
-    ConflictError,
-    InteractionNotFoundError,
-    InvalidInputError,
-    OrganizationNotFoundError,
-    UserNotFoundError,
-)
-from memora_engine.ids import ID_PATTERN
-from memora_engine.schema import Interaction, MemoriesAndInteraction, Memory
+from memora_engine.errors import InteractionNotFoundError, InvalidInputError
+from memora_engine.schema import Interaction, Memory
 
 __all__ = [
     "VALID_ID",
     "MemoraBridge",
     "MemoraLike",
+    "ambient_config",
     "ensure_tenant",
+    "forwardable",
     "from_memora_messages",
     "invalid_settings",
     "memory_to_dict",
@@ -52,7 +49,7 @@ T = TypeVar("T")
 
 #: The id alphabet Memora accepts (1-64 letters, digits, ``_``, ``-``), used to decide whether a
 #: framework id (thread id, key) can be used as a Memora id as is. The engine validates again.
-VALID_ID = ID_PATTERN
+VALID_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 #: What every adapter accepts: the async core or its sync facade.
 MemoraLike = Memora | SyncMemora
@@ -95,48 +92,27 @@ async def ensure_tenant(
     core: Memora, org_id: str, user_id: str, agent_id: str | None = None
 ) -> None:
     """Create the organization, user and agent when missing (ids double as names)."""
-    graph = core.graph
-    await _get_or_create(
-        graph.get_organization(org_id),
-        lambda: graph.create_organization(org_id, org_id=org_id),
-        OrganizationNotFoundError,
-    )
-    await _get_or_create(
-        graph.get_user(org_id, user_id),
-        lambda: graph.create_user(org_id, user_id, user_id=user_id),
-        UserNotFoundError,
-    )
+    await core.get_or_create_organization(org_id)
+    await core.get_or_create_user(org_id, user_id)
     if agent_id is not None:
-        await _get_or_create(
-            graph.get_agent(org_id, agent_id),
-            lambda: graph.create_agent(org_id, agent_id, agent_id=agent_id),
-            AgentNotFoundError,
-        )
-
-
-async def _get_or_create(
-    lookup: Awaitable[Any], create: Callable[[], Awaitable[Any]], missing: type[Exception]
-) -> None:
-    try:
-        await lookup
-        return
-    except missing:
-        pass
-    try:
-        await create()
-    except ConflictError:  # created concurrently: fine
-        return
+        await core.get_or_create_agent(org_id, agent_id)
 
 
 async def stored_interaction(
-    core: Memora, org_id: str, user_id: str, interaction_id: str | None, *, messages: bool = True
+    core: Memora,
+    org_id: str,
+    user_id: str,
+    interaction_id: str | None,
+    *,
+    messages: bool = True,
+    memories: bool = False,
 ) -> Interaction | None:
-    """The stored interaction (without memories), or ``None`` if there is none yet."""
+    """The stored interaction, or ``None`` if there is none yet."""
     if interaction_id is None:
         return None
     try:
-        return await core.graph.get_interaction(
-            org_id, user_id, interaction_id, with_messages=messages, with_memories=False
+        return await core.get_interaction(
+            org_id, user_id, interaction_id, with_messages=messages, with_memories=memories
         )
     except InteractionNotFoundError:
         return None
@@ -151,31 +127,44 @@ async def save_conversation(
     interaction_id: str | None,
     *,
     infer: bool | None,
-    exists: bool | None = None,
+    config: RunnableConfig | None = None,
 ) -> str:
     """Save the full ``conversation`` as ``interaction_id`` (created with that id if missing).
 
-    ``exists`` skips the lookup when the caller already knows. Returns the interaction id.
+    ``config`` is the caller's run config (tracing). Returns the interaction id.
     """
-    if interaction_id is not None:
-        if exists is None:
-            exists = (
-                await stored_interaction(core, org_id, user_id, interaction_id, messages=False)
-                is not None
-            )
-        if not exists:
-            with contextlib.suppress(ConflictError):  # created concurrently: update below
-                await core.graph.save_interaction_with_memories(
-                    org_id,
-                    agent_id,
-                    user_id,
-                    MemoriesAndInteraction(interaction=[]),
-                    interaction_id=interaction_id,
-                )
     saved_id, _ = await core.save_or_update_interaction_and_memories(
-        org_id, user_id, agent_id, conversation, interaction_id=interaction_id, infer=infer
+        org_id,
+        user_id,
+        agent_id,
+        conversation,
+        interaction_id=interaction_id,
+        infer=infer,
+        create_if_missing=interaction_id is not None,
+        config=config,
     )
     return saved_id
+
+
+def ambient_config() -> RunnableConfig | None:
+    """The config of the LangChain / LangGraph run the caller is inside, if any.
+
+    Inside a run this is the run's child config (its callbacks are the run's child manager),
+    so model calls made with it nest under that run. Read it in the caller's thread and task
+    (before handing work to the portal): context variables do not follow a coroutine onto
+    another event loop.
+    """
+    return var_child_runnable_config.get()
+
+
+def forwardable(config: RunnableConfig | None) -> RunnableConfig | None:
+    """``config`` without ``run_id`` / ``run_name``, which name one run, not Memora's calls."""
+    if config is None:
+        return None
+    trimmed = dict(config)
+    trimmed.pop("run_id", None)
+    trimmed.pop("run_name", None)
+    return cast(RunnableConfig, trimmed)
 
 
 # ---------------------------------------------------------------------- pure conversions

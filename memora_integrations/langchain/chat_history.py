@@ -7,17 +7,20 @@ from types import TracebackType
 
 from langchain_core.chat_history import BaseChatMessageHistory
 from langchain_core.messages import BaseMessage
+from langchain_core.runnables import RunnableConfig
 from typing_extensions import Self
 
 from memora_engine import Memora
-from memora_engine.errors import InteractionNotFoundError
 from memora_engine.schema import Interaction, Memory
 from memora_integrations.langchain._runtime import (
     MemoraBridge,
     MemoraLike,
+    ambient_config,
     ensure_tenant,
+    forwardable,
     from_memora_messages,
     save_conversation,
+    stored_interaction,
     to_memora_messages,
 )
 
@@ -49,20 +52,18 @@ class MemoraChatMessageHistory(BaseChatMessageHistory):
         create_missing: Create the org, user and agent if they do not exist (ids as names).
         clear_deletes_memories: ``clear()`` normally removes the messages and keeps the
             memories learned from them; ``True`` deletes the memories too.
+        config: A default LangChain ``RunnableConfig`` (callbacks, tags, metadata) for
+            Memora's model calls (tracing). ``add_messages(..., config=...)`` wins over it, and
+            so does the config of the LangChain / LangGraph run the call is made in, if any.
 
     Examples:
-        >>> from langchain_core.runnables.history import RunnableWithMessageHistory
         >>> history = MemoraChatMessageHistory(memora, org_id="acme", user_id="jake",
-        ...                                    agent_id="assistant")
-        >>> history.add_user_message("I'm allergic to peanuts.")
-        >>> history.messages
-        [HumanMessage(content="I'm allergic to peanuts.", ...)]
-        >>> chain = RunnableWithMessageHistory(
-        ...     prompt | model,
-        ...     lambda session_id: MemoraChatMessageHistory(
-        ...         memora, org_id="acme", user_id="jake", agent_id="assistant",
-        ...         interaction_id=session_id),
-        ...     input_messages_key="question", history_messages_key="history")
+        ...                                    agent_id="assistant", interaction_id="session-1")
+        >>> question = HumanMessage("I'm allergic to peanuts.")
+        >>> reply = model.invoke([*history.messages, question])
+        >>> history.add_messages([question, reply])   # stored; memories extracted
+        >>> [m.memory for m in history.get_memories()]
+        ['Jake is allergic to peanuts']
     """
 
     def __init__(
@@ -77,6 +78,7 @@ class MemoraChatMessageHistory(BaseChatMessageHistory):
         infer: bool | None = None,
         create_missing: bool = False,
         clear_deletes_memories: bool = False,
+        config: RunnableConfig | None = None,
     ) -> None:
         super().__init__()
         self._bridge = MemoraBridge(memora)
@@ -88,6 +90,7 @@ class MemoraChatMessageHistory(BaseChatMessageHistory):
         self.infer = infer
         self.create_missing = create_missing
         self.clear_deletes_memories = clear_deletes_memories
+        self.config = config
         self._pending: list[BaseMessage] = []
 
     # ------------------------------------------------------------------ reads
@@ -109,27 +112,39 @@ class MemoraChatMessageHistory(BaseChatMessageHistory):
         return await self._bridge.arun(self._read_memories)
 
     # ------------------------------------------------------------------ writes
-    def add_messages(self, messages: Sequence[BaseMessage]) -> None:
-        """Add messages in bulk (written now, or at flush with ``defer_extraction``)."""
+    def add_messages(
+        self, messages: Sequence[BaseMessage], *, config: RunnableConfig | None = None
+    ) -> None:
+        """Add messages in bulk (written now, or at flush with ``defer_extraction``).
+
+        ``config``: the run config Memora's model calls nest under (tracing).
+        """
         self._pending.extend(messages)
         if not self.defer_extraction:
-            self.flush()
+            self.flush(config=config)
 
-    async def aadd_messages(self, messages: Sequence[BaseMessage]) -> None:
+    async def aadd_messages(
+        self, messages: Sequence[BaseMessage], *, config: RunnableConfig | None = None
+    ) -> None:
         """Async :meth:`add_messages`."""
         self._pending.extend(messages)
         if not self.defer_extraction:
-            await self.aflush()
+            await self.aflush(config=config)
 
-    def flush(self) -> None:
+    def flush(self, *, config: RunnableConfig | None = None) -> None:
         """Write pending messages and extract memories from them (no-op when none)."""
         if self._pending:
-            self._bridge.run(self._write_pending)
+            run_config = self._run_config(config)
+            self._bridge.run(lambda core: self._write_pending(core, run_config))
 
-    async def aflush(self) -> None:
+    async def aflush(self, *, config: RunnableConfig | None = None) -> None:
         """Async :meth:`flush`."""
         if self._pending:
-            await self._bridge.arun(self._write_pending)
+            run_config = self._run_config(config)
+            await self._bridge.arun(lambda core: self._write_pending(core, run_config))
+
+    def _run_config(self, config: RunnableConfig | None) -> RunnableConfig | None:
+        return forwardable(config or ambient_config() or self.config)
 
     def clear(self) -> None:
         """Remove the conversation's messages (memories stay unless configured otherwise)."""
@@ -166,18 +181,14 @@ class MemoraChatMessageHistory(BaseChatMessageHistory):
 
     # ------------------------------------------------------------------ async core
     async def _stored(self, core: Memora, *, messages: bool, memories: bool) -> Interaction | None:
-        if self.interaction_id is None:
-            return None
-        try:
-            return await core.graph.get_interaction(
-                self.org_id,
-                self.user_id,
-                self.interaction_id,
-                with_messages=messages,
-                with_memories=memories,
-            )
-        except InteractionNotFoundError:
-            return None
+        return await stored_interaction(
+            core,
+            self.org_id,
+            self.user_id,
+            self.interaction_id,
+            messages=messages,
+            memories=memories,
+        )
 
     async def _read_messages(self, core: Memora) -> list[BaseMessage]:
         stored = await self._stored(core, messages=True, memories=False)
@@ -188,7 +199,7 @@ class MemoraChatMessageHistory(BaseChatMessageHistory):
         stored = await self._stored(core, messages=False, memories=True)
         return list(stored.memories) if stored else []
 
-    async def _write_pending(self, core: Memora) -> None:
+    async def _write_pending(self, core: Memora, config: RunnableConfig | None) -> None:
         batch = list(self._pending)
         if self.create_missing:
             await ensure_tenant(core, self.org_id, self.user_id, self.agent_id)
@@ -202,7 +213,7 @@ class MemoraChatMessageHistory(BaseChatMessageHistory):
             conversation,
             self.interaction_id,
             infer=self.infer,
-            exists=stored is not None,
+            config=config,
         )
         del self._pending[: len(batch)]
 
@@ -211,9 +222,7 @@ class MemoraChatMessageHistory(BaseChatMessageHistory):
             return
         assert self.interaction_id is not None
         if self.clear_deletes_memories:
-            await core.graph.delete_user_interaction_and_its_memories(
-                self.org_id, self.user_id, self.interaction_id
-            )
+            await core.delete_interaction(self.org_id, self.user_id, self.interaction_id)
             return
         await core.save_or_update_interaction_and_memories(
             self.org_id,

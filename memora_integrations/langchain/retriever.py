@@ -10,6 +10,7 @@ from langchain_core.callbacks import (
 )
 from langchain_core.documents import Document
 from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import RunnableConfig
 from pydantic import ConfigDict, Field, PrivateAttr, model_validator
 from typing_extensions import Self
 
@@ -38,7 +39,8 @@ class MemoraRetriever(BaseRetriever):
     ``page_content`` is the memory with names resolved; ``metadata`` holds ``memory_id``,
     ``obtained_at`` (ISO string), ``org_id``, ``user_id``, ``agent_id``, ``interaction_id``,
     ``message_sources`` (role, content, position) and, in USER scope, the fused ``score``.
-    No LLM is called. Sync calls go through Memora's portal; async calls are native.
+    No LLM is called unless ``recall=True``. Sync calls go through Memora's portal; async calls
+    are native.
 
     Attributes:
         memora: A ``Memora`` or ``SyncMemora``.
@@ -48,6 +50,10 @@ class MemoraRetriever(BaseRetriever):
         scope: ``MemorySearchScope.USER`` (default) or ``ORGANIZATION`` (every user of the org).
         search_across_agents: ``True`` (default) searches the memories of every agent.
         k: How many documents to return (also accepted per call: ``invoke(q, k=3)``).
+        recall: ``False`` (default): the query is searched as is (no LLM). ``True``: Memora's
+            recall, whose memory-search model first writes search queries from the query (one
+            LLM call, USER scope only); that call nests under the retriever's run in your
+            trace (callbacks, tags and metadata of the run are forwarded).
 
     Examples:
         >>> retriever = MemoraRetriever(memora=memora, org_id="acme", user_id="jake", k=3)
@@ -65,6 +71,7 @@ class MemoraRetriever(BaseRetriever):
     scope: MemorySearchScope = MemorySearchScope.USER
     search_across_agents: bool = True
     k: int = Field(default=4, ge=1)
+    recall: bool = False
 
     _bridge: MemoraBridge = PrivateAttr()
 
@@ -77,6 +84,8 @@ class MemoraRetriever(BaseRetriever):
         self._bridge = MemoraBridge(self.memora)
         if self.scope is MemorySearchScope.USER and self.user_id is None:
             raise InvalidInputError("MemoraRetriever in USER scope needs a user_id.")
+        if self.recall and self.scope is not MemorySearchScope.USER:
+            raise InvalidInputError("MemoraRetriever(recall=True) works in USER scope only.")
         return self
 
     def _get_relevant_documents(
@@ -86,7 +95,8 @@ class MemoraRetriever(BaseRetriever):
         run_manager: CallbackManagerForRetrieverRun,
         k: int | None = None,
     ) -> list[Document]:
-        return self._bridge.run(lambda core: self._search(core, query, k))
+        config = RunnableConfig(callbacks=run_manager.get_child())
+        return self._bridge.run(lambda core: self._search(core, query, k, config))
 
     async def _aget_relevant_documents(
         self,
@@ -95,12 +105,26 @@ class MemoraRetriever(BaseRetriever):
         run_manager: AsyncCallbackManagerForRetrieverRun,
         k: int | None = None,
     ) -> list[Document]:
-        return await self._bridge.arun(lambda core: self._search(core, query, k))
+        config = RunnableConfig(callbacks=run_manager.get_child())
+        return await self._bridge.arun(lambda core: self._search(core, query, k, config))
 
-    async def _search(self, core: Memora, query: str, k: int | None) -> list[Document]:
+    async def _search(
+        self, core: Memora, query: str, k: int | None, config: RunnableConfig
+    ) -> list[Document]:
         limit = self.k if k is None else k
         if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
             raise InvalidInputError(f"k must be a positive int, got {limit!r}.")
+        if self.recall:
+            assert self.user_id is not None
+            recalled, _ = await core.recall_memories_for_message(
+                self.org_id,
+                self.user_id,
+                query,
+                agent_id=self.agent_id,
+                search_across_agents=self.search_across_agents,
+                config=config,
+            )
+            return [memory_to_document(m) for m in recalled[:limit]]
         if self.scope is MemorySearchScope.USER:
             assert self.user_id is not None
             scored = await core.search_memories_with_scores(

@@ -8,6 +8,7 @@ from memora_integrations.langgraph.memory import (
     MemoraMemory,
     format_recalled_memories,
     is_recall_message,
+    memories_outside_thread,
     recalled_memory_ids,
     thread_interaction_id,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "MemoraStore",
     "format_recalled_memories",
     "is_recall_message",
+    "memories_outside_thread",
     "recalled_memory_ids",
     "thread_interaction_id",
 ]

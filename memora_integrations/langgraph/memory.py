@@ -4,10 +4,13 @@ One object, three ways to plug it in:
 
 * LangChain v1 ``create_agent(..., middleware=[memory])`` (it is an ``AgentMiddleware``:
   ``before_model`` recalls, ``after_agent`` saves);
-* LangGraph ``create_react_agent(..., pre_model_hook=memory.pre_model_hook,
-  post_model_hook=memory.post_model_hook)``;
 * hand-built graphs: ``memory.recall_node`` / ``memory.save_node`` (and their async twins) as
-  nodes.
+  nodes;
+* LangGraph's prebuilt ``create_react_agent(..., pre_model_hook=memory.pre_model_hook,
+  post_model_hook=memory.post_model_hook)`` (deprecated by LangGraph v1, still works).
+
+Memora's model calls (recall's query writing, extraction after the run) get the run config of
+the middleware hook or node they serve, so they nest inside the caller's trace.
 
 Recalled memories come in as a separate user-role message named ``memora`` right after the
 user's message — never in the system prompt, because memories are user-derived text. The
@@ -36,6 +39,7 @@ from memora_integrations.langchain._runtime import (
     MemoraBridge,
     MemoraLike,
     ensure_tenant,
+    forwardable,
     message_text,
     save_conversation,
 )
@@ -45,6 +49,7 @@ __all__ = [
     "MemoraMemory",
     "format_recalled_memories",
     "is_recall_message",
+    "memories_outside_thread",
     "recalled_memory_ids",
     "thread_interaction_id",
 ]
@@ -112,6 +117,27 @@ def thread_interaction_id(thread_id: str) -> str:
     return "thread-" + hashlib.sha256(thread_id.encode("utf-8")).hexdigest()[:40]
 
 
+def memories_outside_thread(
+    memories: Sequence[Memory], interaction_id: str | None, messages: Sequence[BaseMessage]
+) -> list[Memory]:
+    """Drop memories learned from messages the model still sees in this thread.
+
+    A memory of the thread's own interaction whose every source message is among the thread's
+    current messages would only repeat the context. Memories of other conversations, and of
+    messages trimmed out of the state, are kept.
+    """
+    if interaction_id is None:
+        return list(memories)
+    visible = {(m["role"], m["content"]) for m in _conversation(messages)}
+    kept: list[Memory] = []
+    for memory in memories:
+        sources = {(s.role, s.content) for s in memory.message_sources}
+        if memory.interaction_id == interaction_id and sources and sources <= visible:
+            continue
+        kept.append(memory)
+    return kept
+
+
 def _messages_of(state: Any) -> list[BaseMessage]:
     messages = state.get("messages") if isinstance(state, Mapping) else state.messages
     return list(messages or [])
@@ -119,7 +145,7 @@ def _messages_of(state: Any) -> list[BaseMessage]:
 
 def _current_config() -> RunnableConfig | None:
     try:
-        return get_config()
+        return forwardable(get_config())
     except RuntimeError:  # not inside a runnable (or async code on Python < 3.11)
         return None
 
@@ -140,10 +166,11 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
     The user comes from ``user_id``, else the run's context (``context={"user_id": ...}`` or
     an object with a ``user_id`` attribute), else ``config["configurable"]["user_id"]``. A
     thread (``configurable.thread_id``) maps to one Memora interaction, updated after every
-    run; without a thread id each run saves a new interaction. What is saved is the thread's
-    user and assistant text messages as they are in the state (recall, tool and system messages
-    are left out); if you trim the state's messages, the stored conversation is trimmed too
-    (memories already learned stay).
+    run; without a thread id each run saves a new interaction. Memories learned from messages
+    the thread still holds are not recalled into it (the model already sees them). What is
+    saved is the thread's user and assistant text messages as they are in the state (recall,
+    tool and system messages are left out); if you trim the state's messages, the stored
+    conversation is trimmed too (memories already learned stay).
 
     Args:
         memora: A ``Memora`` or ``SyncMemora``.
@@ -166,9 +193,7 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         ...                      checkpointer=InMemorySaver())
         >>> agent.invoke({"messages": [{"role": "user", "content": "What should I cook?"}]},
         ...              {"configurable": {"thread_id": "t1", "user_id": "jake"}})
-        >>> # LangGraph prebuilt agent:
-        >>> agent = create_react_agent(model, tools=[], pre_model_hook=memory.pre_model_hook,
-        ...                            post_model_hook=memory.post_model_hook)
+        >>> builder.add_node("recall", memory.arecall_node)  # in a hand-built graph
     """
 
     def __init__(
@@ -220,7 +245,12 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         return str(user_id)
 
     async def _recall(
-        self, core: Memora, messages: list[BaseMessage], user_id: str
+        self,
+        core: Memora,
+        messages: list[BaseMessage],
+        user_id: str,
+        thread_id: str | None,
+        config: RunnableConfig | None,
     ) -> dict[str, Any] | None:
         latest = _latest_user_message(messages)
         if not self.recall or latest is None or not message_text(latest).strip():
@@ -238,7 +268,10 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
             preceding_msg_for_context=earlier or None,
             filter_out_memory_ids_set=recalled_memory_ids(messages),
             search_across_agents=self.search_across_agents,
+            config=config,
         )
+        interaction_id = None if thread_id is None else thread_interaction_id(thread_id)
+        memories = memories_outside_thread(memories, interaction_id, messages)
         memories = memories[: self.max_memories]
         if not memories:
             return None
@@ -251,7 +284,12 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         return {"messages": [message]}
 
     async def _save(
-        self, core: Memora, messages: list[BaseMessage], user_id: str, thread_id: str | None
+        self,
+        core: Memora,
+        messages: list[BaseMessage],
+        user_id: str,
+        thread_id: str | None,
+        config: RunnableConfig | None,
     ) -> None:
         conversation = _conversation(messages)
         if not self.save or not conversation:
@@ -267,22 +305,31 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
             conversation,
             interaction_id,
             infer=self.infer,
+            config=config,
         )
 
     # ------------------------------------------------------------------ LangChain middleware
     def before_model(self, state: AgentState[Any], runtime: Runtime[Any]) -> dict[str, Any] | None:
         """Recall memories for a new user message (middleware hook)."""
+        config = _current_config()
         messages = _messages_of(state)
-        user_id = self._user(_current_config(), runtime.context)
-        return self._bridge.run(lambda core: self._recall(core, messages, user_id))
+        user_id = self._user(config, runtime.context)
+        thread_id = _thread_id(runtime, config)
+        return self._bridge.run(
+            lambda core: self._recall(core, messages, user_id, thread_id, config)
+        )
 
     async def abefore_model(
         self, state: AgentState[Any], runtime: Runtime[Any]
     ) -> dict[str, Any] | None:
         """Async :meth:`before_model`."""
+        config = _current_config()
         messages = _messages_of(state)
-        user_id = self._user(_current_config(), runtime.context)
-        return await self._bridge.arun(lambda core: self._recall(core, messages, user_id))
+        user_id = self._user(config, runtime.context)
+        thread_id = _thread_id(runtime, config)
+        return await self._bridge.arun(
+            lambda core: self._recall(core, messages, user_id, thread_id, config)
+        )
 
     def after_agent(self, state: AgentState[Any], runtime: Runtime[Any]) -> dict[str, Any] | None:
         """Save the thread's conversation and extract memories (middleware hook)."""
@@ -290,7 +337,7 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         messages = _messages_of(state)
         user_id = self._user(config, runtime.context)
         thread_id = _thread_id(runtime, config)
-        self._bridge.run(lambda core: self._save(core, messages, user_id, thread_id))
+        self._bridge.run(lambda core: self._save(core, messages, user_id, thread_id, config))
         return None
 
     async def aafter_agent(
@@ -301,7 +348,7 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         messages = _messages_of(state)
         user_id = self._user(config, runtime.context)
         thread_id = _thread_id(runtime, config)
-        await self._bridge.arun(lambda core: self._save(core, messages, user_id, thread_id))
+        await self._bridge.arun(lambda core: self._save(core, messages, user_id, thread_id, config))
         return None
 
     # ------------------------------------------------------------------ LangGraph nodes
@@ -309,14 +356,20 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         """Graph node: add a recall message for a new user message (``{"messages": [...]}``)."""
         messages = _messages_of(state)
         user_id = self._user(config)
-        update = self._bridge.run(lambda core: self._recall(core, messages, user_id))
+        thread_id = _thread_id(None, config)
+        update = self._bridge.run(
+            lambda core: self._recall(core, messages, user_id, thread_id, forwardable(config))
+        )
         return update or {"messages": []}
 
     async def arecall_node(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
         """Async :meth:`recall_node`."""
         messages = _messages_of(state)
         user_id = self._user(config)
-        update = await self._bridge.arun(lambda core: self._recall(core, messages, user_id))
+        thread_id = _thread_id(None, config)
+        update = await self._bridge.arun(
+            lambda core: self._recall(core, messages, user_id, thread_id, forwardable(config))
+        )
         return update or {"messages": []}
 
     def save_node(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
@@ -325,7 +378,9 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         if _is_final_answer(messages):
             user_id = self._user(config)
             thread_id = _thread_id(None, config)
-            self._bridge.run(lambda core: self._save(core, messages, user_id, thread_id))
+            self._bridge.run(
+                lambda core: self._save(core, messages, user_id, thread_id, forwardable(config))
+            )
         return {}
 
     async def asave_node(self, state: Any, config: RunnableConfig) -> dict[str, Any]:
@@ -334,7 +389,9 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         if _is_final_answer(messages):
             user_id = self._user(config)
             thread_id = _thread_id(None, config)
-            await self._bridge.arun(lambda core: self._save(core, messages, user_id, thread_id))
+            await self._bridge.arun(
+                lambda core: self._save(core, messages, user_id, thread_id, forwardable(config))
+            )
         return {}
 
     @property

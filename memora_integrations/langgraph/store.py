@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.store.base import (
     BaseStore,
     GetOp,
@@ -47,6 +48,7 @@ from memora_integrations.langchain._runtime import (
     VALID_ID,
     MemoraBridge,
     MemoraLike,
+    ambient_config,
     ensure_tenant,
     save_conversation,
 )
@@ -207,15 +209,17 @@ class MemoraStore(BaseStore):
     # ------------------------------------------------------------------ batch
     def batch(self, ops: Iterable[Op]) -> list[Result]:
         """Run the operations in order (through Memora's sync portal)."""
-        listed = list(ops)
-        return self._bridge.run(lambda core: self._run_ops(core, listed))
+        listed, config = list(ops), ambient_config()
+        return self._bridge.run(lambda core: self._run_ops(core, listed, config))
 
     async def abatch(self, ops: Iterable[Op]) -> list[Result]:
         """Run the operations in order (natively async)."""
-        listed = list(ops)
-        return await self._bridge.arun(lambda core: self._run_ops(core, listed))
+        listed, config = list(ops), ambient_config()
+        return await self._bridge.arun(lambda core: self._run_ops(core, listed, config))
 
-    async def _run_ops(self, core: Memora, ops: list[Op]) -> list[Result]:
+    async def _run_ops(
+        self, core: Memora, ops: list[Op], config: RunnableConfig | None
+    ) -> list[Result]:
         for op in ops:  # validate everything before running anything
             validate_op_namespace(op)
             self._check_op(op)
@@ -226,7 +230,7 @@ class MemoraStore(BaseStore):
             elif isinstance(op, SearchOp):
                 results.append(await self._search(core, op))
             elif isinstance(op, PutOp):
-                await self._put(core, op)
+                await self._put(core, op, config)
                 results.append(None)
             else:
                 results.append(await self._list_namespaces(core, op))
@@ -278,30 +282,27 @@ class MemoraStore(BaseStore):
     # ------------------------------------------------------------------ get
     async def _head(
         self, core: Memora, org_id: str, user_id: str, agent_id: str, key: str
-    ) -> tuple[Memory, str] | None:
-        """The newest version of the key's memory, and the id it was found by."""
+    ) -> list[Memory] | None:
+        """The key's memory chain, newest version first (``None``: no such key)."""
         candidates = [key_memory_id(org_id, user_id, agent_id, key)]
         with contextlib.suppress(ValueError):
             candidates.append(str(uuid.UUID(key)))
         for memory_id in candidates:
-            heads = await core.graph.fetch_user_memories_resolved(
-                [{"memory_id": memory_id, "org_id": org_id, "user_id": user_id}]
-            )
-            if heads:
-                return heads[0], memory_id
+            try:
+                chain = await core.get_memory_history(org_id, user_id, memory_id)
+            except NotFoundError:
+                continue
+            if chain:
+                return chain
         return None
 
     async def _get(self, core: Memora, op: GetOp) -> Item | None:
         org_id, user_id, agent_id = self._split(op.namespace)
-        found = await self._head(core, org_id, user_id, agent_id, op.key)
-        if found is None:
+        chain = await self._head(core, org_id, user_id, agent_id, op.key)
+        if chain is None:
             return None
-        head, first_id = found
-        try:
-            chain = await core.graph.get_user_memory_history(org_id, user_id, first_id)
-        except NotFoundError:
-            chain = [head]
-        created = min((m.obtained_at for m in chain), default=head.obtained_at)
+        head = chain[0]
+        created = min(m.obtained_at for m in chain)
         record = _record_of(head)
         value = record[1] if record else {"content": head.memory}
         return Item(
@@ -313,7 +314,7 @@ class MemoraStore(BaseStore):
         )
 
     # ------------------------------------------------------------------ put / delete
-    async def _put(self, core: Memora, op: PutOp) -> None:
+    async def _put(self, core: Memora, op: PutOp, config: RunnableConfig | None) -> None:
         org_id, user_id, agent_id = self._split(op.namespace)
         if op.value is None:
             await self._delete(core, org_id, user_id, agent_id, op.key)
@@ -323,7 +324,7 @@ class MemoraStore(BaseStore):
         if self.create_missing:
             await ensure_tenant(core, org_id, user_id, agent_id)
         if self.infer:
-            await self._put_interaction(core, org_id, user_id, agent_id, op, text)
+            await self._put_interaction(core, org_id, user_id, agent_id, op, text, config)
             return
         found = await self._head(core, org_id, user_id, agent_id, op.key)
         record = {"role": STORE_ROLE, "content": _put_record(op.key, op.value)}
@@ -345,10 +346,17 @@ class MemoraStore(BaseStore):
             write = MemoriesAndInteraction.model_validate(
                 {"interaction": [record], "contrary_memories": [update]}
             )
-        await core.graph.save_interaction_with_memories(org_id, agent_id, user_id, write)
+        await core.restore_interaction(org_id, user_id, agent_id, write)
 
     async def _put_interaction(
-        self, core: Memora, org_id: str, user_id: str, agent_id: str, op: PutOp, text: str
+        self,
+        core: Memora,
+        org_id: str,
+        user_id: str,
+        agent_id: str,
+        op: PutOp,
+        text: str,
+        config: RunnableConfig | None,
     ) -> None:
         assert op.value is not None
         messages = op.value.get("messages")
@@ -365,17 +373,15 @@ class MemoraStore(BaseStore):
             conversation,
             thread_interaction_id(op.key),
             infer=True,
+            config=config,
         )
 
     async def _delete(
         self, core: Memora, org_id: str, user_id: str, agent_id: str, key: str
     ) -> None:
-        found = await self._head(core, org_id, user_id, agent_id, key)
-        if found is None:
-            return
-        chain = await core.graph.get_user_memory_history(org_id, user_id, found[0].memory_id)
-        for memory in chain:
-            await core.graph.delete_user_memory(org_id, user_id, memory.memory_id)
+        chain = await self._head(core, org_id, user_id, agent_id, key)
+        for memory in chain or []:
+            await core.delete_memory(org_id, user_id, memory.memory_id)
 
     # ------------------------------------------------------------------ search
     def _item(self, memory: Memory, score: float | None) -> SearchItem:
@@ -429,7 +435,7 @@ class MemoraStore(BaseStore):
         self, core: Memora, prefix: tuple[str, ...], org_id: str, fetch: int
     ) -> list[Memory]:
         if len(prefix) == 1:
-            users = [u.user_id for u in await core.graph.get_all_org_users(org_id)]
+            users = [u.user_id for u in await core.list_users(org_id)]
             agent_id = None
         else:
             _, user_id, agent = self._split(prefix)
@@ -444,24 +450,15 @@ class MemoraStore(BaseStore):
         self, core: Memora, org_id: str, user_id: str, agent_id: str | None, fetch: int
     ) -> list[Memory]:
         """The user's newest-version memories (superseded versions left out), newest first."""
-        superseded = {old for old, _ in await core.graph.get_user_memory_links(org_id, user_id)}
-        limit = min(MAX_PAGE_LIMIT, fetch + len(superseded))
-        memories = await core.graph.get_all_user_memories(org_id, user_id, agent_id, 0, limit)
-        current = [m for m in memories if m.memory_id not in superseded]
-        if not current:
-            return []
-        # Listing rows carry no sources; resolve them to get sources (store records) too.
-        return await core.graph.fetch_user_memories_resolved(
-            [{"memory_id": m.memory_id, "org_id": org_id, "user_id": user_id} for m in current]
-        )
+        return await core.list_memories(org_id, user_id, agent_id=agent_id, limit=fetch)
 
     # ------------------------------------------------------------------ namespaces
     async def _list_namespaces(self, core: Memora, op: ListNamespacesOp) -> list[tuple[str, ...]]:
         found: set[tuple[str, ...]] = set()
-        for org in await core.graph.get_all_organizations():
-            for user in await core.graph.get_all_org_users(org.org_id):
-                memories = await core.graph.get_all_user_memories(
-                    org.org_id, user.user_id, None, 0, MAX_PAGE_LIMIT
+        for org in await core.list_organizations():
+            for user in await core.list_users(org.org_id):
+                memories = await core.list_memories(
+                    org.org_id, user.user_id, include_history=True, limit=MAX_PAGE_LIMIT
                 )
                 found.update(self._namespace_of(m) for m in memories)
         if op.max_depth is not None:

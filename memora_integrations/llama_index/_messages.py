@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole, TextBlock
 
@@ -21,6 +21,7 @@ __all__ = [
     "message_text",
     "persistable",
     "to_stored",
+    "trim_to_tokens",
     "trim_window",
 ]
 
@@ -92,6 +93,31 @@ def trim_window(messages: Sequence[ChatMessage], max_messages: int | None) -> in
     if first_user is not None and start > 0:
         start = first_user
     return start
+
+
+def trim_to_tokens(
+    messages: Sequence[ChatMessage], budget: int, count: Callable[[str], int]
+) -> list[ChatMessage]:
+    """The latest messages that fit ``budget`` tokens, the way ``ChatMemoryBuffer`` trims.
+
+    Drops the oldest messages (and then any assistant or tool message that would open the
+    window) until the joined text fits; when not even one message fits, keeps the latest one,
+    so the model's own length error names the problem instead of a silently empty history.
+    """
+    if not messages:
+        return []
+
+    def cost(k: int) -> int:
+        return count(" ".join(message_text(m) for m in messages[-k:]))
+
+    kept = len(messages)
+    while kept > 1 and cost(kept) > budget:
+        kept -= 1
+        while kept > 1 and messages[-kept].role in (MessageRole.ASSISTANT, MessageRole.TOOL):
+            kept -= 1
+    if cost(kept) > budget:
+        return list(messages[-1:])
+    return list(messages[-kept:])
 
 
 def latest_user_text(messages: Sequence[ChatMessage]) -> str | None:

@@ -2,21 +2,28 @@
 
 Shared by :class:`~memora_integrations.llama_index.MemoraMemory` and
 :class:`~memora_integrations.llama_index.MemoraMemoryBlock`. Every function is a coroutine over
-the async core; the adapters decide where it runs (see ``_runtime``).
+the async core's public API; the adapters decide where it runs (see ``_runtime``).
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from memora_engine import Memora
-from memora_engine.errors import ConflictError, InteractionNotFoundError
-from memora_engine.schema import MemoriesAndInteraction, Memory, MessageBlock
+from memora_engine.errors import InteractionNotFoundError
+from memora_engine.schema import Memory, MessageBlock
+from memora_engine.tracing import RunnableConfig
 from memora_integrations.llama_index._messages import Turn
 
-__all__ = ["RecallOptions", "SessionRef"]
+__all__ = ["RecallOptions", "SessionRef", "ensure_tenant"]
+
+
+async def ensure_tenant(core: Memora, org_id: str, user_id: str, agent_id: str) -> None:
+    """Create the organization, user and agent when missing (ids double as names)."""
+    await core.get_or_create_organization(org_id)
+    await core.get_or_create_user(org_id, user_id)
+    await core.get_or_create_agent(org_id, agent_id)
 
 
 @dataclass(frozen=True)
@@ -37,10 +44,14 @@ class SessionRef:
     agent_id: str
     interaction_id: str
 
+    async def ensure_tenant(self, core: Memora) -> None:
+        """Create the organization, user and agent when missing (ids double as names)."""
+        await ensure_tenant(core, self.org_id, self.user_id, self.agent_id)
+
     async def messages(self, core: Memora) -> list[MessageBlock]:
         """The stored messages in order (``[]`` when the interaction does not exist yet)."""
         try:
-            interaction = await core.graph.get_interaction(
+            interaction = await core.get_interaction(
                 self.org_id,
                 self.user_id,
                 self.interaction_id,
@@ -59,6 +70,7 @@ class SessionRef:
         stored: Sequence[MessageBlock] | None = None,
         infer: bool | None,
         extract_agent_memories: bool,
+        config: RunnableConfig | None = None,
     ) -> bool:
         """Make ``turns`` the whole stored conversation and extract memories from what is new.
 
@@ -68,8 +80,6 @@ class SessionRef:
             stored = await self.messages(core)
         if [(t["role"], t["content"]) for t in turns] == [(b.role, b.content) for b in stored]:
             return False
-        if not stored:
-            await self._ensure_exists(core)
         await core.save_or_update_interaction_and_memories(
             self.org_id,
             self.user_id,
@@ -78,27 +88,28 @@ class SessionRef:
             interaction_id=self.interaction_id,
             extract_agent_memories=extract_agent_memories,
             infer=infer,
+            create_if_missing=True,
+            config=config,
         )
         return True
 
     async def clear_messages(self, core: Memora) -> None:
         """Remove every stored message; memories already taken from them stay."""
         try:
-            await core.graph.update_interaction_and_memories(
+            await core.save_or_update_interaction_and_memories(
                 self.org_id,
-                self.agent_id,
                 self.user_id,
-                self.interaction_id,
-                MemoriesAndInteraction(interaction=[]),
+                self.agent_id,
+                [],
+                interaction_id=self.interaction_id,
+                infer=False,
             )
         except InteractionNotFoundError:
             return
 
     async def delete(self, core: Memora) -> None:
         """Delete the interaction with its messages and the memories it produced."""
-        await core.graph.delete_user_interaction_and_its_memories(
-            self.org_id, self.user_id, self.interaction_id
-        )
+        await core.delete_interaction(self.org_id, self.user_id, self.interaction_id)
 
     async def recall(
         self,
@@ -106,6 +117,7 @@ class SessionRef:
         query: str,
         context: Sequence[Turn],
         options: RecallOptions,
+        config: RunnableConfig | None = None,
     ) -> list[Memory]:
         """Memories relevant to ``query`` (recent ``context`` helps the query model)."""
         memories, _ = await core.recall_memories_for_message(
@@ -118,26 +130,6 @@ class SessionRef:
             else None,
             search_across_agents=options.search_across_agents,
             enable_final_model_based_memory_filter=options.model_filter,
+            config=config,
         )
         return memories
-
-    async def _ensure_exists(self, core: Memora) -> None:
-        """Create the interaction under our id (empty) so the engine can update it."""
-        try:
-            await core.graph.get_interaction(
-                self.org_id,
-                self.user_id,
-                self.interaction_id,
-                with_messages=False,
-                with_memories=False,
-            )
-        except InteractionNotFoundError:
-            # ConflictError: another writer created it concurrently, which is fine.
-            with contextlib.suppress(ConflictError):
-                await core.graph.save_interaction_with_memories(
-                    self.org_id,
-                    self.agent_id,
-                    self.user_id,
-                    MemoriesAndInteraction(),
-                    interaction_id=self.interaction_id,
-                )

@@ -9,17 +9,19 @@ the user's relevant long-term memories (from every conversation) into the prompt
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.memory.memory import InsertMethod
 from llama_index.core.memory.types import BaseMemory
+from llama_index.core.utils import get_tokenizer
 from typing_extensions import Self
 
 from memora_engine.errors import InvalidInputError
 from memora_engine.schema import Memory
-from memora_engine.sync import EventLoopPortal
+from memora_engine.tracing import RunnableConfig
 from memora_integrations.llama_index._messages import (
     DEFAULT_MEMORIES_HEADER,
     blocks_to_messages,
@@ -30,12 +32,17 @@ from memora_integrations.llama_index._messages import (
     message_text,
     persistable,
     to_stored,
+    trim_to_tokens,
     trim_window,
 )
-from memora_integrations.llama_index._runtime import CoreRunner, MemoraLike
+from memora_integrations.llama_index._runtime import CoreRunner, MemoraLike, run_config_for
 from memora_integrations.llama_index._session import RecallOptions, SessionRef
 
 __all__ = ["MemoraMemory"]
+
+
+#: ``ChatMemoryBuffer.from_defaults`` arguments that have no meaning here (Memora is the store).
+_STORE_ARGUMENTS = ("chat_store",)
 
 
 def _new_session_id() -> str:
@@ -56,8 +63,17 @@ class MemoraMemory(BaseMemory):
       run-time scratch and are not stored. ``set()`` replaces the stored conversation;
       ``reset()`` clears its messages but keeps the memories learned from them.
 
-    The org, user and agent must exist (create them with ``memora.graph``; your own ids are
-    accepted). Sync methods run on Memora's sync portal; async ones await the core directly.
+    * **Token budget** (like ``ChatMemoryBuffer``): with ``token_limit``, ``get()`` drops the
+      oldest messages until the window, the recalled memories and ``initial_token_count`` fit
+      (never an assistant or tool message first; at least the latest message). Non-string
+      ``input`` (``get(5)``, as LlamaIndex's own buffer tests call it) is ignored, as
+      ``ChatMemoryBuffer`` ignores it: the query is then the latest user message.
+    * **Tracing**: Memora's model calls get the config of the LangChain / LangGraph run they are
+      made in, else ``run_config`` (a LangChain ``RunnableConfig``: callbacks, tags, metadata).
+
+    The org, user and agent must exist, or pass ``create_missing=True`` to create them on first
+    use (your own ids are accepted; they double as names). Sync methods run on Memora's sync
+    portal; async ones await the core directly.
 
     Args:
         memora: A ``Memora`` or ``SyncMemora``.
@@ -65,6 +81,9 @@ class MemoraMemory(BaseMemory):
         user_id: The user this conversation is with.
         agent_id: The agent speaking.
         session_id: The Memora interaction id (a new one when omitted; keep it to resume).
+        token_limit: Token budget of ``get()`` (``None``: only ``max_messages`` applies).
+        run_config: LangChain ``RunnableConfig`` for Memora's model calls (tracing).
+        create_missing: Create the org, user and agent if they do not exist.
 
     Examples:
         >>> from llama_index.core.chat_engine import SimpleChatEngine
@@ -109,16 +128,31 @@ class MemoraMemory(BaseMemory):
     extract_agent_memories: bool = Field(
         default=False, description="Also extract memories about the agent."
     )
+    token_limit: int | None = Field(
+        default=None, ge=1, description="Token budget of get() (None: max_messages only)."
+    )
+    tokenizer_fn: Callable[[str], list[Any]] = Field(
+        default_factory=get_tokenizer,
+        exclude=True,
+        description="Counts tokens for token_limit (default: LlamaIndex's tokenizer).",
+    )
+    run_config: dict[str, Any] | None = Field(
+        default=None,
+        exclude=True,
+        description="LangChain RunnableConfig for Memora's model calls (tracing).",
+    )
+    create_missing: bool = Field(
+        default=False, description="Create the org, user and agent when missing."
+    )
 
     _runner: CoreRunner = PrivateAttr()
+    _tenant_ready: bool = PrivateAttr(default=False)
     _pending: list[ChatMessage] = PrivateAttr(default_factory=list)
     _recall_cache: tuple[tuple[str, int], list[Memory]] | None = PrivateAttr(default=None)
 
-    def __init__(
-        self, memora: MemoraLike, *, portal: EventLoopPortal | None = None, **data: Any
-    ) -> None:
+    def __init__(self, memora: MemoraLike, **data: Any) -> None:
         super().__init__(**data)
-        self._runner = CoreRunner(memora, portal)
+        self._runner = CoreRunner(memora)
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
         # A handle on stored state (like a database connection), not a value: copies share it.
@@ -138,11 +172,47 @@ class MemoraMemory(BaseMemory):
         agent_id: str,
         session_id: str | None = None,
         chat_history: list[ChatMessage] | None = None,
+        *,
+        llm: Any = None,
+        token_limit: int | None = None,
+        tokenizer_fn: Callable[[str], list[Any]] | None = None,
+        chat_store_key: str | None = None,
         **kwargs: Any,
     ) -> MemoraMemory:
-        """Create the memory; ``chat_history`` (if given) replaces the stored conversation."""
+        """Create the memory; ``chat_history`` (if given) replaces the stored conversation.
+
+        Accepts ``ChatMemoryBuffer.from_defaults``' arguments where they mean something here:
+        ``token_limit`` and ``tokenizer_fn``; ``llm`` sets the default ``token_limit`` (75 % of
+        its context window); ``chat_store_key`` is the ``session_id``. Other keywords must be
+        fields of this class.
+
+        Raises:
+            InvalidInputError: an unknown keyword, or ``chat_store`` (Memora is the store).
+        """
+        stores = [name for name in _STORE_ARGUMENTS if name in kwargs]
+        if stores:
+            raise InvalidInputError(
+                f"MemoraMemory does not take {stores[0]}: the conversation is stored in Memora "
+                "(pass session_id to choose the interaction)."
+            )
+        unknown = sorted(set(kwargs) - set(cls.model_fields))
+        if unknown:
+            raise InvalidInputError(
+                f"Unexpected arguments for MemoraMemory.from_defaults: {unknown}. Accepted: "
+                "session_id, chat_history, llm, token_limit, tokenizer_fn, chat_store_key and "
+                "the fields of MemoraMemory."
+            )
+        if session_id is not None and chat_store_key is not None and session_id != chat_store_key:
+            raise InvalidInputError("Pass session_id or chat_store_key, not two different ids.")
+        session_id = session_id or chat_store_key
+        if token_limit is None and llm is not None:
+            token_limit = int(llm.metadata.context_window * 0.75)
         if session_id is not None:
             kwargs["session_id"] = session_id
+        if token_limit is not None:
+            kwargs["token_limit"] = token_limit
+        if tokenizer_fn is not None:
+            kwargs["tokenizer_fn"] = tokenizer_fn
         memory = cls(memora, org_id=org_id, user_id=user_id, agent_id=agent_id, **kwargs)
         if chat_history is not None:
             memory.set(chat_history)
@@ -158,28 +228,70 @@ class MemoraMemory(BaseMemory):
         return SessionRef(self.org_id, self.user_id, self.agent_id, self.session_id)
 
     # ------------------------------------------------------------------ reads
+    async def _prepare(self) -> None:
+        """With ``create_missing``, create the tenant once per memory object."""
+        if self.create_missing and not self._tenant_ready:
+            await self._ref.ensure_tenant(self._runner.core)
+            self._tenant_ready = True
+
     async def _history(self) -> tuple[list[ChatMessage], int]:
         """Stored messages + pending ones, and how many of them are stored."""
+        await self._prepare()
         stored = blocks_to_messages(await self._ref.messages(self._runner.core))
         return [*stored, *(m.model_copy(deep=True) for m in self._pending)], len(stored)
 
-    async def _get(self, input: str | ChatMessage | None) -> list[ChatMessage]:
+    async def _get(
+        self, input: object, initial_token_count: int, config: RunnableConfig | None
+    ) -> list[ChatMessage]:
+        if isinstance(initial_token_count, bool) or not isinstance(initial_token_count, int):
+            raise InvalidInputError("initial_token_count must be an int.")
+        if self.token_limit is not None and initial_token_count > self.token_limit:
+            raise InvalidInputError("Initial token count exceeds token limit")
         history, stored_count = await self._history()
         window = history[trim_window(history, self.max_messages) :]
-        if not self.recall:
+        text = ""
+        if self.recall:
+            text = await self._recall_text(input, window, history, stored_count, config)
+        if self.token_limit is not None:
+            count = self._count_tokens
+            if text and initial_token_count + count(text) > self.token_limit:
+                text = ""  # the memories alone do not fit: leave them out
+            budget = self.token_limit - initial_token_count - (count(text) if text else 0)
+            window = trim_to_tokens(window, budget, count)
+        if not text:
             return window
-        query = message_text(input) if isinstance(input, ChatMessage) else input
-        query = (query or "").strip() or latest_user_text(window)
-        if not query:
-            return window
-        memories = await self._recall(query, history, stored_count)
-        memories = memories_outside_window(memories, self.session_id, window)
-        text = format_memories(memories[: self.max_recalled_memories], self.memories_header)
         into = MessageRole.SYSTEM if self.insert_method == InsertMethod.SYSTEM else MessageRole.USER
         return insert_memories(window, text, into=into)
 
+    def _count_tokens(self, text: str) -> int:
+        return len(self.tokenizer_fn(text))
+
+    async def _recall_text(
+        self,
+        input: object,
+        window: list[ChatMessage],
+        history: list[ChatMessage],
+        stored_count: int,
+        config: RunnableConfig | None,
+    ) -> str:
+        # Like LlamaIndex's memories, input that is neither text nor a message is ignored.
+        if isinstance(input, ChatMessage):
+            query = message_text(input)
+        else:
+            query = input if isinstance(input, str) else ""
+        query = query.strip() or latest_user_text(window) or ""
+        if not query:
+            return ""
+        memories = await self._recall(query, history, stored_count, config)
+        memories = memories_outside_window(memories, self.session_id, window)
+        return format_memories(memories[: self.max_recalled_memories], self.memories_header)
+
     async def _recall(
-        self, query: str, history: list[ChatMessage], stored_count: int
+        self,
+        query: str,
+        history: list[ChatMessage],
+        stored_count: int,
+        config: RunnableConfig | None,
     ) -> list[Memory]:
         # An agent reads memory several times per run; recall once per (query, stored state).
         key = (query, stored_count)
@@ -193,7 +305,7 @@ class MemoraMemory(BaseMemory):
             context_messages=self.recall_context_messages,
             model_filter=self.model_filter,
         )
-        memories = await self._ref.recall(self._runner.core, query, context, options)
+        memories = await self._ref.recall(self._runner.core, query, context, options, config)
         self._recall_cache = (key, memories)
         return memories
 
@@ -201,15 +313,32 @@ class MemoraMemory(BaseMemory):
         history, _ = await self._history()
         return history
 
-    def get(self, input: str | ChatMessage | None = None, **kwargs: Any) -> list[ChatMessage]:
-        """The recent conversation with recalled memories inserted (``input``: the query)."""
-        return self._runner.run(self._get(input))
+    def get(
+        self, input: Any = None, initial_token_count: int = 0, **kwargs: Any
+    ) -> list[ChatMessage]:
+        """The recent conversation with recalled memories inserted.
+
+        Args:
+            input: The recall query (text or a message); anything else is ignored and the
+                latest user message is the query.
+            initial_token_count: Tokens already used elsewhere in the prompt (counted against
+                ``token_limit``).
+
+        Raises:
+            InvalidInputError: ``initial_token_count`` exceeds ``token_limit`` (a ValueError).
+        """
+        config = self._config()
+        return self._runner.run(self._get(input, initial_token_count, config))
 
     async def aget(
-        self, input: str | ChatMessage | None = None, **kwargs: Any
+        self, input: Any = None, initial_token_count: int = 0, **kwargs: Any
     ) -> list[ChatMessage]:
         """Async :meth:`get`."""
-        return await self._runner.arun(self._get(input))
+        config = self._config()
+        return await self._runner.arun(self._get(input, initial_token_count, config))
+
+    def _config(self) -> RunnableConfig | None:
+        return run_config_for(self.run_config)
 
     def get_all(self) -> list[ChatMessage]:
         """The whole stored conversation plus messages not saved yet, without memories."""
@@ -220,7 +349,9 @@ class MemoraMemory(BaseMemory):
         return await self._runner.arun(self._get_all())
 
     # ------------------------------------------------------------------ writes
-    async def _put_messages(self, messages: list[ChatMessage]) -> None:
+    async def _put_messages(
+        self, messages: list[ChatMessage], config: RunnableConfig | None
+    ) -> None:
         for message in messages:
             if not isinstance(message, ChatMessage):
                 raise InvalidInputError(
@@ -228,10 +359,11 @@ class MemoraMemory(BaseMemory):
                 )
         self._pending.extend(messages)
         if any(m.role != MessageRole.USER and to_stored(m) is not None for m in messages):
-            await self._flush()
+            await self._flush(config)
 
-    async def _flush(self) -> None:
+    async def _flush(self, config: RunnableConfig | None) -> None:
         """Save stored + pending messages as the conversation (one Memora call)."""
+        await self._prepare()
         stored = await self._ref.messages(self._runner.core)
         turns = [{"role": b.role, "content": b.content} for b in stored]
         turns += persistable(self._pending)
@@ -241,11 +373,13 @@ class MemoraMemory(BaseMemory):
             stored=stored,
             infer=self.infer,
             extract_agent_memories=self.extract_agent_memories,
+            config=config,
         )
         self._pending.clear()
         self._recall_cache = None
 
-    async def _set(self, messages: list[ChatMessage]) -> None:
+    async def _set(self, messages: list[ChatMessage], config: RunnableConfig | None) -> None:
+        await self._prepare()
         self._pending.clear()
         self._recall_cache = None
         turns = persistable(messages)
@@ -255,6 +389,7 @@ class MemoraMemory(BaseMemory):
                 turns,
                 infer=self.infer,
                 extract_agent_memories=self.extract_agent_memories,
+                config=config,
             )
         else:
             await self._ref.clear_messages(self._runner.core)
@@ -266,27 +401,27 @@ class MemoraMemory(BaseMemory):
 
     def put(self, message: ChatMessage) -> None:
         """Add a message; a reply saves the turn (see the class docs)."""
-        self._runner.run(self._put_messages([message]))
+        self._runner.run(self._put_messages([message], self._config()))
 
     async def aput(self, message: ChatMessage) -> None:
         """Async :meth:`put`."""
-        await self._runner.arun(self._put_messages([message]))
+        await self._runner.arun(self._put_messages([message], self._config()))
 
     def put_messages(self, messages: list[ChatMessage]) -> None:
         """Add several messages at once (at most one Memora save)."""
-        self._runner.run(self._put_messages(list(messages)))
+        self._runner.run(self._put_messages(list(messages), self._config()))
 
     async def aput_messages(self, messages: list[ChatMessage]) -> None:
         """Async :meth:`put_messages`."""
-        await self._runner.arun(self._put_messages(list(messages)))
+        await self._runner.arun(self._put_messages(list(messages), self._config()))
 
     def set(self, messages: list[ChatMessage]) -> None:
         """Replace the stored conversation with ``messages`` (memories from new ones extracted)."""
-        self._runner.run(self._set(list(messages)))
+        self._runner.run(self._set(list(messages), self._config()))
 
     async def aset(self, messages: list[ChatMessage]) -> None:
         """Async :meth:`set`."""
-        await self._runner.arun(self._set(list(messages)))
+        await self._runner.arun(self._set(list(messages), self._config()))
 
     def reset(self) -> None:
         """Clear the conversation's messages; long-term memories stay."""
@@ -298,11 +433,11 @@ class MemoraMemory(BaseMemory):
 
     def flush(self) -> None:
         """Save a held user message now (normally the reply saves it)."""
-        self._runner.run(self._flush())
+        self._runner.run(self._flush(self._config()))
 
     async def aflush(self) -> None:
         """Async :meth:`flush`."""
-        await self._runner.arun(self._flush())
+        await self._runner.arun(self._flush(self._config()))
 
     def delete(self) -> None:
         """Delete the whole interaction and the memories it produced."""

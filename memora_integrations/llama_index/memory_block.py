@@ -21,7 +21,7 @@ from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.memory.memory import BaseMemoryBlock
 
 from memora_engine.errors import InvalidInputError
-from memora_engine.sync import EventLoopPortal
+from memora_engine.tracing import RunnableConfig
 from memora_integrations.llama_index._messages import (
     DEFAULT_MEMORIES_HEADER,
     Turn,
@@ -31,7 +31,7 @@ from memora_integrations.llama_index._messages import (
     merge_conversation,
     persistable,
 )
-from memora_integrations.llama_index._runtime import CoreRunner, MemoraLike
+from memora_integrations.llama_index._runtime import CoreRunner, MemoraLike, run_config_for
 from memora_integrations.llama_index._session import RecallOptions, SessionRef
 
 __all__ = ["MemoraMemoryBlock"]
@@ -46,7 +46,9 @@ class MemoraMemoryBlock(BaseMemoryBlock[str]):
     ``Memory``'s ``session_id`` when omitted), which extracts memories from them. With
     ``eager=True`` every read also saves the current window (see the module docs).
 
-    The org, user and agent must exist (create them with ``memora.graph``).
+    The org, user and agent must exist (or pass ``create_missing=True``). Memora's
+    model calls get the config of the LangChain / LangGraph run they are made in, else
+    ``run_config`` (a LangChain ``RunnableConfig``: callbacks, tags, metadata; tracing).
 
     Args:
         memora: A ``Memora`` or ``SyncMemora``.
@@ -55,6 +57,7 @@ class MemoraMemoryBlock(BaseMemoryBlock[str]):
         agent_id: The agent speaking.
         interaction_id: The interaction to write to (default: the ``Memory``'s ``session_id``).
         eager: Also save the live window on every read (each turn is stored).
+        run_config: LangChain ``RunnableConfig`` for Memora's model calls (tracing).
 
     Examples:
         >>> from llama_index.core.memory import Memory
@@ -82,14 +85,17 @@ class MemoraMemoryBlock(BaseMemoryBlock[str]):
     model_filter: bool = Field(default=False)
     infer: bool | None = Field(default=None)
     extract_agent_memories: bool = Field(default=False)
+    run_config: dict[str, Any] | None = Field(default=None, exclude=True)
+    create_missing: bool = Field(default=False, description="Create org / user / agent.")
 
     _runner: CoreRunner = PrivateAttr()
 
-    def __init__(
-        self, memora: MemoraLike, *, portal: EventLoopPortal | None = None, **data: Any
-    ) -> None:
+    def __init__(self, memora: MemoraLike, **data: Any) -> None:
         super().__init__(**data)
-        self._runner = CoreRunner(memora, portal)
+        self._runner = CoreRunner(memora)
+
+    def _config(self) -> RunnableConfig | None:
+        return run_config_for(self.run_config)
 
     def _session(self, session_id: Any) -> SessionRef:
         interaction_id = self.interaction_id or (
@@ -105,17 +111,25 @@ class MemoraMemoryBlock(BaseMemoryBlock[str]):
     # ------------------------------------------------------------------ reads
     async def _aget(self, messages: list[ChatMessage] | None = None, **block_kwargs: Any) -> str:
         """Recall memories for the latest user message; eager mode saves the window first."""
-        return await self._runner.arun(self._read(list(messages or []), block_kwargs))
+        config = self._config()
+        return await self._runner.arun(self._read(list(messages or []), block_kwargs, config))
 
-    async def _read(self, messages: list[ChatMessage], block_kwargs: dict[str, Any]) -> str:
+    async def _read(
+        self,
+        messages: list[ChatMessage],
+        block_kwargs: dict[str, Any],
+        config: RunnableConfig | None,
+    ) -> str:
         session = self._session(block_kwargs.get("session_id"))
+        if self.create_missing:
+            await session.ensure_tenant(self._runner.core)
         turns = persistable(messages)
         if len(turns) >= 2 and turns[-1] == turns[-2]:
             # Memory appends the read's ``input`` as a user message; agents pass the user
             # message that is already the last one in the buffer.
             turns = turns[:-1]
         if self.eager and turns:
-            await self._save(session, turns, merge=True)
+            await self._save(session, turns, merge=True, config=config)
         query = latest_user_text(messages)
         if not query:
             return ""
@@ -127,7 +141,7 @@ class MemoraMemoryBlock(BaseMemoryBlock[str]):
             context_messages=self.recall_context_messages,
             model_filter=self.model_filter,
         )
-        memories = await session.recall(self._runner.core, query, context, options)
+        memories = await session.recall(self._runner.core, query, context, options, config)
         memories = memories_outside_window(memories, session.interaction_id, messages)
         return format_memories(memories[: self.max_memories], self.memories_header)
 
@@ -137,14 +151,24 @@ class MemoraMemoryBlock(BaseMemoryBlock[str]):
         if not messages:
             return
         session_id = messages[0].additional_kwargs.get("session_id")
+        session, config = self._session(session_id), self._config()
         await self._runner.arun(
-            self._save(self._session(session_id), persistable(messages), merge=self.eager)
+            self._save(session, persistable(messages), merge=self.eager, config=config)
         )
 
-    async def _save(self, session: SessionRef, turns: list[Turn], *, merge: bool) -> None:
+    async def _save(
+        self,
+        session: SessionRef,
+        turns: list[Turn],
+        *,
+        merge: bool,
+        config: RunnableConfig | None,
+    ) -> None:
         if not turns:
             return
         core = self._runner.core
+        if self.create_missing:
+            await session.ensure_tenant(core)
         stored = await session.messages(core)
         stored_turns: list[Turn] = [{"role": b.role, "content": b.content} for b in stored]
         full = merge_conversation(stored_turns, turns) if merge else stored_turns + turns
@@ -154,6 +178,7 @@ class MemoraMemoryBlock(BaseMemoryBlock[str]):
             stored=stored,
             infer=self.infer,
             extract_agent_memories=self.extract_agent_memories,
+            config=config,
         )
 
     async def atruncate(self, content: str, tokens_to_truncate: int) -> str | None:

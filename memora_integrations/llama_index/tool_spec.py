@@ -1,9 +1,17 @@
 """``MemoraToolSpec``: memory tools for LlamaIndex agents (search, save, history, delete).
 
 ``MemoraToolSpec(...).to_tool_list()`` gives four ``FunctionTool``s, each with a sync and an
-async implementation. The docstrings below are what the model reads as tool descriptions.
-Failures raise ``MemoraError`` subclasses (e.g. ``MemoryNotFoundError``); LlamaIndex agents
-report a raised error back to the model as a failed tool call.
+async implementation. The docstrings below are what the model reads as tool descriptions. The
+tool names and argument names are the LangChain tools' (``search_memories(query, limit)``,
+``save_memory(text)``, ``memory_history(memory_id)``, ``delete_memory(memory_id)``).
+
+Errors: failures raise ``MemoraError`` subclasses (e.g. ``MemoryNotFoundError`` for a made-up
+``memory_id``, ``InvalidInputError`` for a malformed one), with a message that says what to do.
+LlamaIndex's agents (``FunctionAgent``, ``ReActAgent``, ``AgentWorkflow``) catch what a tool
+raises and hand the model ``str(error)`` as a failed tool call (``ToolOutput(is_error=True)``),
+so the agent can recover; a wrong argument name reaches the model the same way (Python's
+``TypeError`` names the argument). That is LlamaIndex's equivalent of LangChain's
+``handle_tool_error``; called directly, the tools raise.
 """
 
 import inspect
@@ -13,9 +21,11 @@ from typing import Any, ClassVar, TypeVar
 from llama_index.core.tools import FunctionTool, ToolMetadata
 from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
 
+from memora_engine.errors import MemoryNotFoundError
 from memora_engine.schema import Memory
-from memora_engine.sync import EventLoopPortal
-from memora_integrations.llama_index._runtime import CoreRunner, MemoraLike
+from memora_engine.tracing import RunnableConfig
+from memora_integrations.llama_index._runtime import CoreRunner, MemoraLike, run_config_for
+from memora_integrations.llama_index._session import ensure_tenant
 
 __all__ = ["MemoraToolSpec"]
 
@@ -46,7 +56,12 @@ class MemoraToolSpec(BaseToolSpec):
         agent_id: The agent using the tools.
         search_across_agents: Search memories the user shared with any agent (default) or only
             with ``agent_id``.
-        infer: ``False`` stores saved text verbatim; ``None`` extracts with the configured model.
+        infer: ``None`` (default) extracts memories from saved text when the engine has an
+            extraction model (a change then supersedes the old memory, keeping its history);
+            ``False`` stores the text verbatim. Same option as the LangChain save tool.
+        run_config: LangChain ``RunnableConfig`` for the model calls of ``save_memory``
+            (tracing); inside a LangChain / LangGraph run, that run's config is used instead.
+        create_missing: Create the org, user and agent on the first save if they are missing.
 
     Examples:
         >>> from llama_index.core.agent.workflow import FunctionAgent
@@ -71,9 +86,12 @@ class MemoraToolSpec(BaseToolSpec):
         *,
         search_across_agents: bool = True,
         infer: bool | None = None,
-        portal: EventLoopPortal | None = None,
+        run_config: RunnableConfig | None = None,
+        create_missing: bool = False,
     ) -> None:
-        self._runner = CoreRunner(memora, portal)
+        self._runner = CoreRunner(memora)
+        self.run_config = run_config
+        self.create_missing = create_missing
         self.org_id = org_id
         self.user_id = user_id
         self.agent_id = agent_id
@@ -135,22 +153,25 @@ class MemoraToolSpec(BaseToolSpec):
         Args:
             text (str): The statement to remember, e.g. "The user is allergic to peanuts."
         """
-        return self._sync(self._save(text))
+        return self._sync(self._save(text, run_config_for(self.run_config)))
 
     async def asave_memory(self, text: str) -> str:
         """Async twin of save_memory."""
-        return await self._runner.arun(self._save(text))
+        return await self._runner.arun(self._save(text, run_config_for(self.run_config)))
 
-    async def _save(self, text: str) -> str:
+    async def _save(self, text: str, config: RunnableConfig | None) -> str:
         core = self._runner.core
+        if self.create_missing:
+            await ensure_tenant(core, self.org_id, self.user_id, self.agent_id)
         interaction_id, _ = await core.save_or_update_interaction_and_memories(
             self.org_id,
             self.user_id,
             self.agent_id,
             [{"role": "user", "content": text}],
             infer=self.infer,
+            config=config,
         )
-        interaction = await core.graph.get_interaction(
+        interaction = await core.get_interaction(
             self.org_id, self.user_id, interaction_id, with_messages=False, with_memories=True
         )
         return _listing(
@@ -175,9 +196,7 @@ class MemoraToolSpec(BaseToolSpec):
         return await self._runner.arun(self._history(memory_id))
 
     async def _history(self, memory_id: str) -> str:
-        chain = await self._runner.core.graph.get_user_memory_history(
-            self.org_id, self.user_id, memory_id
-        )
+        chain = await self._runner.core.get_memory_history(self.org_id, self.user_id, memory_id)
         lines = [
             _line(memory) + (" (current)" if index == 0 else " (superseded)")
             for index, memory in enumerate(chain)
@@ -199,7 +218,8 @@ class MemoraToolSpec(BaseToolSpec):
         return await self._runner.arun(self._delete(memory_id))
 
     async def _delete(self, memory_id: str) -> str:
-        graph = self._runner.core.graph
-        memory = await graph.get_user_memory(self.org_id, self.user_id, memory_id)
-        await graph.delete_user_memory(self.org_id, self.user_id, memory_id)
+        core = self._runner.core
+        memory = await core.get_memory(self.org_id, self.user_id, memory_id)
+        if not await core.delete_memory(self.org_id, self.user_id, memory.memory_id):
+            raise MemoryNotFoundError(f"No memory {memory_id!r} for this user.")
         return f"Deleted memory {memory.memory_id}: {memory.memory}"

@@ -22,7 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from pydantic import Field
 
-from memora_engine import Memora, SyncMemora
+from memora_engine import Memora, MemoraRunner, SyncMemora
 from memora_engine.prompts import Prompts
 from memora_engine.testing.scripted import ScriptedChatModel
 
@@ -85,9 +85,11 @@ async def open_async(path: Path, *, extract: bool = False) -> Memora:
 
 def seed_tenant(memora: SyncMemora, org_id: str, user_id: str, agent_id: str) -> None:
     """Create an org, a user and an agent with the given ids."""
-    memora.graph.create_organization(f"Org {org_id}", org_id=org_id)
-    memora.graph.create_user(org_id, f"User {user_id}", user_id=user_id)
-    memora.graph.create_agent(org_id, f"Agent {agent_id}", agent_id=agent_id)
+    run = MemoraRunner(memora).run
+    core = memora.aio
+    run(core.get_or_create_organization(org_id, org_name=f"Org {org_id}"))
+    run(core.get_or_create_user(org_id, user_id, user_name=f"User {user_id}"))
+    run(core.get_or_create_agent(org_id, agent_id, agent_label=f"Agent {agent_id}"))
 
 
 class AgentFakeModel(GenericFakeChatModel):
@@ -112,3 +114,19 @@ class AgentFakeModel(GenericFakeChatModel):
     ) -> ChatResult:
         self.seen.append(list(messages))
         return ChatResult(generations=[ChatGeneration(message=self.responder(list(messages)))])
+
+
+class _Blocking:
+    """Memora's public async methods, called from sync test code through the portal."""
+
+    def __init__(self, memora: SyncMemora) -> None:
+        self._runner = MemoraRunner(memora)
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self._runner.core, name)
+        return lambda *args, **kwargs: self._runner.run(method(*args, **kwargs))
+
+
+def public(memora: SyncMemora) -> Any:
+    """``public(memora).get_interaction(...)``: the engine's public API, blocking."""
+    return _Blocking(memora)

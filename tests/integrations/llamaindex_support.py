@@ -223,9 +223,9 @@ class Tenant:
 
 async def create_tenant(memora: Memora) -> Tenant:
     """Org "acme", user "jake" and agent "chef" with our own ids."""
-    org = await memora.graph.create_organization("Acme", org_id="acme")
-    user = await memora.graph.create_user(org.org_id, "Jake", user_id="jake")
-    agent = await memora.graph.create_agent(org.org_id, "Chef", agent_id="chef")
+    org = await memora.create_organization("Acme", org_id="acme")
+    user = await memora.create_user(org.org_id, "Jake", user_id="jake")
+    agent = await memora.create_agent(org.org_id, "Chef", agent_id="chef")
     return Tenant(org.org_id, user.user_id, agent.agent_id)
 
 

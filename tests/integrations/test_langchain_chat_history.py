@@ -12,7 +12,13 @@ from langchain_core.runnables.history import RunnableWithMessageHistory
 
 from memora_engine import InvalidInputError, SyncMemora, UserNotFoundError
 from memora_integrations.langchain import MemoraChatMessageHistory
-from tests.integrations.langchain_support import AgentFakeModel, open_async, open_sync, seed_tenant
+from tests.integrations.langchain_support import (
+    AgentFakeModel,
+    open_async,
+    open_sync,
+    public,
+    seed_tenant,
+)
 
 
 @pytest.fixture
@@ -62,7 +68,7 @@ def test_deferred_extraction_writes_once_on_flush(memora: SyncMemora) -> None:
         assert len(history.messages) == 3
         assert history.interaction_id is None
     assert history.interaction_id is not None
-    stored = memora.graph.get_interaction("acme", "jake", history.interaction_id)
+    stored = public(memora).get_interaction("acme", "jake", history.interaction_id)
     assert [m.content for m in stored.messages] == [
         "My sister is Anna.",
         "Nice!",
@@ -80,7 +86,7 @@ def test_session_id_becomes_the_interaction_id(memora: SyncMemora) -> None:
     )
     assert history.messages == []
     history.add_user_message("Hello there")
-    stored = memora.graph.get_interaction("acme", "jake", "session-42")
+    stored = public(memora).get_interaction("acme", "jake", "session-42")
     assert [m.content for m in stored.messages] == ["Hello there"]
 
 
@@ -98,7 +104,10 @@ def test_clear_keeps_memories_by_default_and_can_delete_them(memora: SyncMemora)
     wiping.add_user_message("I collect stamps.")
     wiping.clear()
     assert wiping.messages == []
-    assert all("stamps" not in m.memory for m in memora.graph.get_all_user_memories("acme", "jake"))
+    assert all(
+        "stamps" not in m.memory
+        for m in public(memora).list_memories("acme", "jake", include_history=True)
+    )
 
 
 def test_errors_are_raised_and_nothing_is_written(memora: SyncMemora) -> None:
@@ -108,7 +117,7 @@ def test_errors_are_raised_and_nothing_is_written(memora: SyncMemora) -> None:
     bad = MemoraChatMessageHistory(memora, org_id="acme", user_id="bad id!", agent_id="bot")
     with pytest.raises(InvalidInputError):
         bad.add_user_message("hi")
-    assert memora.graph.get_all_user_interactions("acme", "jake") == []
+    assert public(memora).list_interactions("acme", "jake") == []
 
 
 def test_create_missing_creates_the_tenant(memora: SyncMemora) -> None:
@@ -116,7 +125,7 @@ def test_create_missing_creates_the_tenant(memora: SyncMemora) -> None:
         memora, org_id="neworg", user_id="ann", agent_id="helper", create_missing=True, infer=False
     )
     history.add_user_message("I like jazz.")
-    assert memora.graph.get_user("neworg", "ann").user_name == "ann"
+    assert public(memora).get_user("neworg", "ann").user_name == "ann"
     assert [m.memory for m in history.get_memories()] == ["I like jazz."]
 
 
@@ -141,7 +150,7 @@ def test_runnable_with_message_history(memora: SyncMemora) -> None:
     second = chain.invoke({"question": "What do I eat?"}, config)
     assert first.content == "I have seen 2 messages"
     assert second.content == "I have seen 4 messages"  # system + 2 stored + new question
-    stored = memora.graph.get_interaction("acme", "jake", "chat-1")
+    stored = public(memora).get_interaction("acme", "jake", "chat-1")
     assert [m.role for m in stored.messages] == ["user", "assistant", "user", "assistant"]
     assert "User jake said: I am vegan." in [m.memory for m in stored.memories]
 
@@ -149,9 +158,9 @@ def test_runnable_with_message_history(memora: SyncMemora) -> None:
 async def test_async_api_is_native(tmp_path: Path) -> None:
     memora = await open_async(tmp_path / "a", extract=True)
     try:
-        await memora.graph.create_organization("Acme", org_id="acme")
-        await memora.graph.create_user("acme", "Jake", user_id="jake")
-        await memora.graph.create_agent("acme", "Bot", agent_id="bot")
+        await memora.create_organization("Acme", org_id="acme")
+        await memora.create_user("acme", "Jake", user_id="jake")
+        await memora.create_agent("acme", "Bot", agent_id="bot")
         history = MemoraChatMessageHistory(memora, org_id="acme", user_id="jake", agent_id="bot")
         await history.aadd_messages([HumanMessage("I drive a red bike."), AIMessage("Cool.")])
         assert [m.content for m in await history.aget_messages()] == [

@@ -103,9 +103,9 @@ def test_bad_configuration_raises(shared_memora: SyncMemora) -> None:
 async def test_native_async_with_async_core(tmp_path: Path) -> None:
     memora = await open_async(tmp_path / "a")
     try:
-        await memora.graph.create_organization("Acme", org_id="acme")
-        await memora.graph.create_user("acme", "Jake", user_id="jake")
-        await memora.graph.create_agent("acme", "Bot", agent_id="bot")
+        await memora.create_organization("Acme", org_id="acme")
+        await memora.create_user("acme", "Jake", user_id="jake")
+        await memora.create_agent("acme", "Bot", agent_id="bot")
         await memora.save_or_update_interaction_and_memories(
             "acme", "jake", "bot", [{"role": "user", "content": "I moved to Lisbon in May."}]
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -11,10 +13,21 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMe
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 
-from memora_engine import InvalidInputError
+from memora_engine import InvalidInputError, Memory, MessageBlock
 from memora_integrations.langchain import create_memora_tools
-from memora_integrations.langgraph import MemoraMemory, is_recall_message, recalled_memory_ids
-from tests.integrations.langchain_support import AgentFakeModel, open_async, open_sync, seed_tenant
+from memora_integrations.langgraph import (
+    MemoraMemory,
+    is_recall_message,
+    memories_outside_thread,
+    recalled_memory_ids,
+)
+from tests.integrations.langchain_support import (
+    AgentFakeModel,
+    open_async,
+    open_sync,
+    public,
+    seed_tenant,
+)
 
 
 def _recall_texts(messages: list[BaseMessage]) -> list[str]:
@@ -28,7 +41,7 @@ def answer_from_context(messages: list[BaseMessage]) -> AIMessage:
         return AIMessage(f"Tool said: {last.content}")
     users = [m for m in messages if isinstance(m, HumanMessage) and not is_recall_message(m)]
     if users and "look it up" in str(users[-1].content):
-        call = {"name": "search_memories", "args": {"queries": ["peanuts"]}, "id": "call-1"}
+        call = {"name": "search_memories", "args": {"query": "peanuts"}, "id": "call-1"}
         return AIMessage("", tool_calls=[call])
     recalled = _recall_texts(messages)
     return AIMessage(f"I recall: {recalled[-1]}" if recalled else "I know nothing yet.")
@@ -58,7 +71,7 @@ def test_create_agent_middleware_recalls_across_store_reopenings(store_path: Pat
     out = agent.invoke({"messages": [HumanMessage("I am allergic to peanuts.")]}, config)
     assert out["messages"][-1].content == "I know nothing yet."
     out = agent.invoke({"messages": [HumanMessage("I also love hiking.")]}, config)
-    saved = memora.graph.get_interaction("acme", "jake", "thread-1")
+    saved = public(memora).get_interaction("acme", "jake", "thread-1")
     assert [m.content for m in saved.messages] == [
         "I am allergic to peanuts.",
         "I know nothing yet.",
@@ -100,7 +113,7 @@ def test_create_agent_middleware_recalls_across_store_reopenings(store_path: Pat
         if is_recall_message(m)
     )
     # The saved conversation leaves recall messages out.
-    saved = memora.graph.get_interaction("acme", "jake", "thread-2")
+    saved = public(memora).get_interaction("acme", "jake", "thread-2")
     assert [m.role for m in saved.messages] == ["user", "assistant", "user", "assistant"]
     assert [m.content for m in saved.messages if m.role == "user"] == [
         "Can I eat peanuts?",
@@ -157,9 +170,9 @@ def test_create_react_agent_hooks(store_path: Path) -> None:
     )
     config = {"configurable": {"thread_id": "react-1", "user_id": "jake"}}
     agent.invoke({"messages": [HumanMessage("My dog is called Rex.")]}, config)
-    assert [m.memory for m in memora.graph.get_interaction("acme", "jake", "react-1").memories] == [
-        "User jake said: My dog is called Rex."
-    ]
+    assert [
+        m.memory for m in public(memora).get_interaction("acme", "jake", "react-1").memories
+    ] == ["User jake said: My dog is called Rex."]
     config = {"configurable": {"thread_id": "react-2", "user_id": "jake"}}
     out = agent.invoke({"messages": [HumanMessage("What is my dog called?")]}, config)
     assert "User jake said: My dog is called Rex." in out["messages"][-1].content
@@ -209,7 +222,7 @@ async def test_create_agent_async_hooks_on_async_core(store_path: Path) -> None:
             {"messages": [HumanMessage("I speak Portuguese.")]},
             {"configurable": {"thread_id": "async-1"}},
         )
-        stored = await memora.graph.get_interaction("acme", "jake", "async-1")
+        stored = await memora.get_interaction("acme", "jake", "async-1")
         assert [m.memory for m in stored.memories] == ["User jake said: I speak Portuguese."]
         out = await agent.ainvoke(
             {"messages": [HumanMessage("Which language do I speak, Portuguese?")]},
@@ -218,3 +231,47 @@ async def test_create_agent_async_hooks_on_async_core(store_path: Path) -> None:
         assert "User jake said: I speak Portuguese." in out["messages"][-1].content
     finally:
         await memora.close()
+
+
+def test_memories_of_the_current_thread_are_not_recalled(store_path: Path) -> None:
+    """Issue 13 bug 10: turn 2 of a thread must not get turn 1's memories (already in context)."""
+    memora = open_sync(store_path, extract=True)
+    model = AgentFakeModel(responder=answer_from_context)
+    agent = create_agent(
+        model,
+        tools=[],
+        middleware=[MemoraMemory(memora, org_id="acme", agent_id="bot", user_id="jake")],
+        checkpointer=InMemorySaver(),
+    )
+    same = {"configurable": {"thread_id": "same-thread"}}
+    agent.invoke({"messages": [HumanMessage("I am allergic to peanuts.")]}, same)
+    out = agent.invoke({"messages": [HumanMessage("Can I eat peanuts?")]}, same)
+    assert not any(is_recall_message(m) for m in model.seen[-1])
+    assert out["messages"][-1].content == "I know nothing yet."
+    # Another thread has not seen that message: there the memory is recalled.
+    other = {"configurable": {"thread_id": "other-thread"}}
+    out = agent.invoke({"messages": [HumanMessage("Can I eat peanuts?")]}, other)
+    assert "User jake said: I am allergic to peanuts." in out["messages"][-1].content
+    memora.close()
+
+
+def test_memories_outside_thread_keeps_other_threads_and_trimmed_messages() -> None:
+    when = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def memory(interaction_id: str, source: str) -> Memory:
+        return Memory(
+            org_id="acme",
+            agent_id="bot",
+            user_id="jake",
+            interaction_id=interaction_id,
+            memory_id=str(uuid.uuid4()),
+            memory=f"said {source}",
+            obtained_at=when,
+            message_sources=[MessageBlock(role="user", content=source, msg_position=0)],
+        )
+
+    visible, trimmed, elsewhere = memory("t1", "hi"), memory("t1", "old"), memory("t2", "hi")
+    state = [HumanMessage("hi"), AIMessage("hello")]
+    kept = memories_outside_thread([visible, trimmed, elsewhere], "t1", state)
+    assert kept == [trimmed, elsewhere]
+    assert memories_outside_thread([visible], None, state) == [visible]

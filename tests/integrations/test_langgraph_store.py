@@ -20,7 +20,7 @@ from langgraph.store.base import (
 
 from memora_engine import InvalidInputError, SyncMemora
 from memora_integrations.langgraph import MemoraStore
-from tests.integrations.langchain_support import open_async, open_sync, seed_tenant
+from tests.integrations.langchain_support import open_async, open_sync, public, seed_tenant
 
 JAKE = ("acme", "jake")
 ANN = ("acme", "ann")
@@ -56,7 +56,7 @@ def test_put_get_update_keeps_history(store: MemoraStore, memora: SyncMemora) ->
     head = store.search(JAKE, query="vegan")[0]
     assert head.key == "diet"
     memory_id = memora.search_memories_as_one("acme", "jake", ["vegan"])[0].memory_id
-    chain = memora.graph.get_user_memory_history("acme", "jake", memory_id)
+    chain = public(memora).get_memory_history("acme", "jake", memory_id)
     assert [m.memory for m in chain] == ["Jake is vegan now", "Jake is vegetarian"]
 
 

@@ -21,7 +21,7 @@ from llama_index.core.tools import FunctionTool
 from memora_engine import Memora, SyncMemora
 from memora_engine.embeddings import DenseEncoder, SparseEncoder
 from memora_engine.errors import InvalidInputError, UserNotFoundError
-from memora_integrations.llama_index import MemoraMemory
+from memora_integrations.llama_index import MemoraMemory, MemoraToolSpec
 from tests.integrations.llamaindex_support import (
     PEANUTS,
     FactScript,
@@ -127,7 +127,7 @@ async def test_condense_plus_context_engine_async(memora: Memora, tenant: Tenant
     assert "peanut-free" in str(reply)
     # The fact is visible in the short-term history, so it is not repeated as a memory.
     assert "Jake is allergic to peanuts" not in llm.prompts[-1]
-    stored = await memora.graph.get_interaction(tenant.org_id, tenant.user_id, "c3-a")
+    stored = await memora.get_interaction(tenant.org_id, tenant.user_id, "c3-a")
     assert stored.messages[0].content == "I'm allergic to peanuts, by the way."
     assert len(stored.messages) == 4
     assert [m.memory for m in stored.memories] == ["Jake is allergic to peanuts"]
@@ -234,7 +234,7 @@ async def test_function_agent_keeps_text_turns_and_drops_tool_scratch(
     llm_calls = llm.__dict__["recorded_calls"]
     assert "Sunny in Lisbon, 24°C." in transcript(llm_calls[1])  # the tool result was shown
 
-    stored = await memora.graph.get_interaction(tenant.org_id, tenant.user_id, "agent-1")
+    stored = await memora.get_interaction(tenant.org_id, tenant.user_id, "agent-1")
     assert [(m.role, m.content) for m in stored.messages] == [
         ("user", "I'm allergic to peanuts. What's the weather in Lisbon?"),
         ("assistant", "It's sunny in Lisbon, 24°C."),
@@ -308,5 +308,22 @@ async def test_streaming_chat_saves_the_turn(memora: Memora, tenant: Tenant) -> 
     )
     response = await engine.astream_chat("Recipe for tonight?")
     assert "peanut-free" in "".join([token async for token in response.async_response_gen()])
-    stored = await memora.graph.get_interaction(tenant.org_id, tenant.user_id, "stream")
+    stored = await memora.get_interaction(tenant.org_id, tenant.user_id, "stream")
     assert [m.role for m in stored.messages] == ["user", "assistant", "user", "assistant"]
+
+
+async def test_create_missing_creates_the_tenant_on_first_use(memora: Memora) -> None:
+    """Like the LangChain adapters' ``create_missing``: no org / user / agent set-up needed."""
+    memory = MemoraMemory.from_defaults(
+        memora, org_id="neworg", user_id="ann", agent_id="helper", create_missing=True
+    )
+    assert await memory.aget() == []
+    await memory.aput(ChatMessage(role=MessageRole.USER, content="I'm allergic to peanuts."))
+    await memory.aput(ChatMessage(role=MessageRole.ASSISTANT, content="Noted."))
+    assert [m.content for m in await memory.aget_all()] == ["I'm allergic to peanuts.", "Noted."]
+    assert (await memora.get_user("neworg", "ann")).user_name == "ann"
+    assert (await memora.get_agent("neworg", "helper")).agent_label == "helper"
+    tools = MemoraToolSpec(memora, "org2", "bob", "bot", create_missing=True).to_tool_list()
+    saved = await tools[1].acall(text="Bob likes tea.")  # the scripted extractor knows no tea
+    assert saved.content == "Nothing new to remember: the memory store already knows this."
+    assert (await memora.get_organization("org2")).org_name == "org2"

@@ -68,7 +68,7 @@ async def test_flushed_messages_become_memories_recalled_elsewhere(
     )
     for message in TURNS:
         await memory.aput(message)
-    stored = await memora.graph.get_interaction(tenant.org_id, tenant.user_id, "blk-1")
+    stored = await memora.get_interaction(tenant.org_id, tenant.user_id, "blk-1")
     flushed = [m.content for m in stored.messages]
     assert flushed == [m.content for m in TURNS[: len(flushed)]]
     assert flushed
@@ -93,7 +93,7 @@ async def test_nothing_reaches_memora_before_a_flush_without_eager(
     for message in TURNS:
         await memory.aput(message)
     await memory.aget()
-    assert await memora.graph.get_all_user_interactions(tenant.org_id, tenant.user_id) == []
+    assert await memora.list_interactions(tenant.org_id, tenant.user_id) == []
 
 
 async def test_eager_block_saves_every_turn_once(
@@ -109,7 +109,7 @@ async def test_eager_block_saves_every_turn_once(
     for message in TURNS[:2]:
         await memory.aput(message)
     await memory.aget()  # the read saves the live window
-    stored = await memora.graph.get_interaction(tenant.org_id, tenant.user_id, "eager-1")
+    stored = await memora.get_interaction(tenant.org_id, tenant.user_id, "eager-1")
     assert [m.content for m in stored.messages] == [m.content for m in TURNS[:2]]
     assert [m.memory for m in stored.memories] == ["Jake is allergic to peanuts"]
 
@@ -118,7 +118,7 @@ async def test_eager_block_saves_every_turn_once(
     archived = await memory.aget_all(status=MessageStatus.ARCHIVED)
     assert [m.content for m in archived] == [m.content for m in TURNS[:2]]
     await memory.aget(input="Any dessert ideas?")
-    stored = await memora.graph.get_interaction(tenant.org_id, tenant.user_id, "eager-1")
+    stored = await memora.get_interaction(tenant.org_id, tenant.user_id, "eager-1")
     assert [m.content for m in stored.messages] == [
         *(m.content for m in TURNS),
         "Any dessert ideas?",
@@ -128,7 +128,7 @@ async def test_eager_block_saves_every_turn_once(
     # Agents read with input= the user message already in the buffer: stored once.
     await memory.aput(ChatMessage(role="user", content="Any dessert ideas?"))
     await memory.aget(input="Any dessert ideas?")
-    stored = await memora.graph.get_interaction(tenant.org_id, tenant.user_id, "eager-1")
+    stored = await memora.get_interaction(tenant.org_id, tenant.user_id, "eager-1")
     assert [m.content for m in stored.messages][-2:] == [TURNS[3].content, "Any dessert ideas?"]
 
 

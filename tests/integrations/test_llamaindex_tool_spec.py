@@ -129,3 +129,29 @@ async def test_function_agent_uses_the_tools(tools: dict[str, FunctionTool]) -> 
     )
     result = await agent.run("What should I cook tonight?")
     assert str(result) == "Try a chickpea curry, it is peanut-free."
+
+
+async def test_function_agent_recovers_from_bad_tool_calls(tools: dict[str, FunctionTool]) -> None:
+    """A made-up or malformed memory_id, or a wrong argument name, reaches the model as a failed
+    tool call with a readable message; the run goes on."""
+    seen: list[str] = []
+
+    def last_tool_result(msgs: object) -> str:
+        text = transcript(msgs)  # type: ignore[arg-type]
+        seen.append(text.splitlines()[-1])
+        return "Sorry, let me search first."
+
+    llm = scripted_agent_llm(
+        call_tool("delete_memory", memory_id="00000000-0000-4000-8000-000000000000"),
+        answer(last_tool_result),
+        call_tool("memory_history", memory_id="not-a-uuid"),
+        answer(last_tool_result),
+        call_tool("search_memories", querys="peanuts"),  # wrong argument name
+        answer(last_tool_result),
+    )
+    agent = FunctionAgent(tools=list(tools.values()), llm=llm)
+    for request in ("Forget my allergy.", "What changed?", "Look it up."):
+        assert str(await agent.run(request)) == "Sorry, let me search first."
+    assert "does not exist" in seen[0]
+    assert "memory_id" in seen[1]
+    assert "querys" in seen[2]
