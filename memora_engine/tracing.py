@@ -26,6 +26,7 @@ from memora_engine.errors import InvalidInputError
 
 __all__ = ["RunnableConfig", "current_run_config", "run_config_scope"]
 
+_PER_RUN_KEYS = frozenset({"run_id", "run_name"})
 _RUN_CONFIG: ContextVar[RunnableConfig | None] = ContextVar("memora_run_config", default=None)
 
 
@@ -48,7 +49,10 @@ def run_config_scope(config: Mapping[str, Any] | None) -> Iterator[None]:
         raise InvalidInputError(
             f"config must be a LangChain RunnableConfig (a dict), got {type(config).__name__}."
         )
-    token = _RUN_CONFIG.set(RunnableConfig(**dict(config)))  # type: ignore[typeddict-item]
+    # One engine call makes several model calls: each gets its own run, so the caller's
+    # ``run_id`` / ``run_name`` (which name ONE run) are not handed to every one of them.
+    shared = {k: v for k, v in config.items() if k not in _PER_RUN_KEYS}
+    token = _RUN_CONFIG.set(RunnableConfig(**shared))  # type: ignore[typeddict-item]
     try:
         yield
     finally:
