@@ -58,9 +58,10 @@ def authorize(principal: Principal, method: str, args: Mapping[str, Any]) -> Non
         return
     if method in _NOT_FOR_USER_KEYS:
         raise PermissionDeniedError(f"{method} is not allowed with a key bound to one user.")
-    if method == "search_memories_as_batch" and args.get(
-        "memory_search_scope", MemorySearchScope.USER
-    ) != MemorySearchScope.USER:
+    if (
+        method == "search_memories_as_batch"
+        and args.get("memory_search_scope", MemorySearchScope.USER) != MemorySearchScope.USER
+    ):
         raise PermissionDeniedError("A key bound to one user searches in USER scope only.")
     if "user_id" in args:
         user_id = args["user_id"]

@@ -220,9 +220,7 @@ def _add_route(
     ]
     body_model: Any = None
     if route.has_body:
-        fields: dict[str, Any] = {
-            p.name: (p.hint, ... if p.required else p.default) for p in rest
-        }
+        fields: dict[str, Any] = {p.name: (p.hint, ... if p.required else p.default) for p in rest}
         body_model = create_model(
             "".join(w.title() for w in route.method.split("_")) + "Request",
             __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=True),

@@ -200,9 +200,9 @@ def error_from_body(status: int, body: Any) -> MemoraError:
     message = str(detail.get("message", f"HTTP {status}"))
     if issubclass(cls, NotFoundError):
         ids = detail.get("ids")
-        error: MemoraError = cls(message)
-        error.ids = {str(k): str(v) for k, v in ids.items()} if isinstance(ids, dict) else {}
-        return error
+        found = cls(message)
+        found.ids = {str(k): str(v) for k, v in ids.items()} if isinstance(ids, dict) else {}
+        return found
     return cls(message)
 
 
