@@ -42,28 +42,36 @@ class BodyLimitMiddleware:
             await self._refuse(send)
             return
         seen = 0
-        responded = False
+        responded = refused = False
 
         async def limited_receive() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
+            if refused:
+                return {"type": "http.disconnect"}
             message: Message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise self._error()
+                    # Answer now; the app sees a disconnect and stops reading (writes nothing).
+                    refused = True
+                    if not responded:
+                        await self._refuse(send)
+                    return {"type": "http.disconnect"}
             return message
 
-        async def tracking_send(message: Message) -> None:
+        async def guarded_send(message: Message) -> None:
             nonlocal responded
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 responded = True
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
-        except PayloadTooLargeError:
-            if not responded:
-                await self._refuse(send)
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not refused:
+                raise
 
     def _error(self) -> PayloadTooLargeError:
         return PayloadTooLargeError(f"The request body is larger than {self.max_bytes} bytes.")

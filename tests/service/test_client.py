@@ -136,7 +136,9 @@ async def test_restore_and_create_if_missing_keep_caller_ids(served: Served) -> 
     async with MemoraClient(served.url, served.keys.org_a) as memora:
         record = MemoriesAndInteraction(
             interaction=[{"role": "user", "content": "My cat is called Miso."}],
-            memories=[MemoryToStore(memory="user_userA2 has a cat called Miso", source_msg_block_pos=[0])],
+            memories=[
+                MemoryToStore(memory="user_userA2 has a cat called Miso", source_msg_block_pos=[0])
+            ],
         )
         iid, _ = await memora.restore_interaction(
             ORG_A, USER_A2, AGENT_A, record, interaction_id="restoredA2"
