@@ -24,7 +24,7 @@ from memora_engine.cli._common import (
 )
 from memora_engine.cli.config import Settings
 
-__all__ = ["COMMANDS", "keys", "serve"]
+__all__ = ["COMMANDS", "keys", "mcp_cmd", "serve"]
 
 KEYS_FILE_NAME = "keys.json"
 
@@ -107,7 +107,9 @@ def serve(
     app = create_app(
         lambda: open_memora(settings, llm), store, max_body_bytes=max_bytes, mcp=not no_mcp
     )
-    click.echo(f"memora serve: http://{host}:{port} ({llm.description}; keys from {file})", err=True)
+    click.echo(
+        f"memora serve: http://{host}:{port} ({llm.description}; keys from {file})", err=True
+    )
     uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=30)
 
 
@@ -220,5 +222,81 @@ def keys_revoke(
     click.echo(f"revoked {key_id}")
 
 
+@click.command("mcp")
+@store_options
+@llm_options
+@click.option("--org", "org_id", default=None, help="Organization [env MEMORA_ORG_ID].")
+@click.option("--user", "user_id", default=None, help="User [env MEMORA_USER_ID].")
+@click.option("--agent", "agent_id", default=None, help="Agent [env MEMORA_AGENT_ID; mcp].")
+@click.option(
+    "--url",
+    default=None,
+    help="Use a running `memora serve` at this URL (key from $MEMORA_API_KEY) instead of "
+    "opening the store [env MEMORA_URL].",
+)
+@click.pass_context
+def mcp_cmd(
+    ctx: click.Context,
+    /,
+    path: Path | None,
+    config_file: Path | None,
+    embedding_model_dir: Path | None,
+    model: str | None,
+    search_model: str | None,
+    raw: bool,
+    org_id: str | None,
+    user_id: str | None,
+    agent_id: str | None,
+    url: str | None,
+) -> None:
+    """Serve Memora's MCP tools over stdio (for Claude Desktop / Claude Code, Cursor, ...).
+
+    The tenant is fixed for the process; the organization, user and agent are created if
+    missing. With --url the tools go through a running `memora serve` (shared store).
+    """
+    import os
+
+    try:
+        from memora_engine.mcp_server.stdio import run_stdio
+    except ImportError as exc:
+        raise click.ClickException(
+            "memora mcp needs the server extra: pip install 'memora[server]'."
+        ) from exc
+    from memora_engine.cli._common import require_value, run
+
+    settings = settings_from(
+        ctx,
+        path=path,
+        config_file=config_file,
+        embedding_model_dir=embedding_model_dir,
+        model=model,
+        search_model=search_model,
+        org_id=org_id,
+        user_id=user_id,
+        agent_id=agent_id,
+    )
+    org = require_value(settings.org_id, "--org", "org_id")
+    user = require_value(settings.user_id, "--user", "user_id")
+    agent = settings.agent_id or "mcp"
+    service_url = url or os.environ.get("MEMORA_URL")
+
+    async def go() -> None:
+        memora: Any
+        if service_url:
+            from memora_engine.client import MemoraClient
+
+            memora = MemoraClient(service_url)
+            await memora.setup()
+        else:
+            llm = resolve_llm(settings, ctx.find_object(CliState), raw=raw)
+            memora = await open_memora(settings, llm)
+        try:
+            await run_stdio(memora, org, user, agent)
+        finally:
+            await memora.close()
+
+    run(go())
+
+
 #: The commands this module adds to ``memora``.
-COMMANDS: tuple[click.Command, ...] = (serve, keys)
+COMMANDS: tuple[click.Command, ...] = (serve, mcp_cmd, keys)

@@ -27,6 +27,7 @@ from fastapi import Body, Depends, FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import ConfigDict, create_model
+from starlette.routing import Route as StarletteRoute
 
 from memora_engine import __version__
 from memora_engine.errors import BackendUnavailableError, InvalidInputError, MemoraError
@@ -105,7 +106,7 @@ def create_app(
     keys: ApiKeyStore,
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-    mcp: bool = False,
+    mcp: bool = True,
 ) -> FastAPI:
     """Build the service app over the engine that ``opener`` opens (at startup).
 
@@ -152,7 +153,7 @@ def create_app(
     for route in ROUTES.values():
         _add_route(app, route, service, principal)
     if mcp_app is not None:
-        app.mount("/mcp", mcp_app.asgi)
+        app.router.routes.append(StarletteRoute("/mcp", endpoint=mcp_app))
     app.add_middleware(BodyLimitMiddleware, max_bytes=max_body_bytes)
     return app
 

@@ -44,7 +44,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     keys = make_keys(root / "keys.json", ORG_A, USER_A1, ORG_B)
     # Tenants are created before the server opens the store (the store has one owner).
     asyncio.run(_create_tenants(root / "data"))
-    server = RunningServer(root / "data", root / "keys.json").start("--no-mcp")
+    server = RunningServer(root / "data", root / "keys.json").start()
     try:
         yield Served(server, keys)
     finally:
