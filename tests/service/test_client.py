@@ -12,8 +12,8 @@ from memora_engine import (
     InteractionNotFoundError,
     InvalidInputError,
     Memora,
-    MemorySearchScope,
     MemoryNotFoundError,
+    MemorySearchScope,
     Organization,
     UserNotFoundError,
 )

@@ -128,7 +128,7 @@ async def test_http_mcp_org_key_names_the_user_and_stays_in_its_org(served: Serv
         assert result.is_error or "Mia keeps bees" not in result.content[0].text
 
 
-async def test_http_mcp_without_a_valid_key_is_401(served: Served) -> None:
+def test_http_mcp_without_a_valid_key_is_401(served: Served) -> None:
     for headers in ({}, {"Authorization": "Bearer mem_nope"}):
         response = httpx.post(
             served.url + "/mcp",

@@ -14,7 +14,9 @@ from tests.service.server import RunningServer, make_keys
 WRITERS = 8
 
 
-async def _writer(url: str, key: str, number: int, acknowledged: list[str]) -> None:
+async def _writer(
+    url: str, key: str, number: int, acknowledged: list[str], under_way: asyncio.Event
+) -> None:
     async with MemoraClient(url, key, timeout=30.0) as memora:
         for turn in range(10_000):
             try:
@@ -27,6 +29,8 @@ async def _writer(url: str, key: str, number: int, acknowledged: list[str]) -> N
             except BackendUnavailableError:
                 return  # the server stopped taking requests
             acknowledged.append(iid)
+            if len(acknowledged) >= 40:
+                under_way.set()
 
 
 async def test_sigterm_during_saves_loses_no_acknowledged_write(tmp_path: Path) -> None:
@@ -37,13 +41,13 @@ async def test_sigterm_during_saves_loses_no_acknowledged_write(tmp_path: Path) 
     keys = make_keys(tmp_path / "keys.json", "org", "user", "other")
     server = RunningServer(tmp_path / "data", tmp_path / "keys.json").start("--no-mcp")
     acknowledged: list[str] = []
+    under_way = asyncio.Event()
     try:
         writers = [
-            asyncio.create_task(_writer(server.url, keys.org_a, n, acknowledged))
+            asyncio.create_task(_writer(server.url, keys.org_a, n, acknowledged, under_way))
             for n in range(WRITERS)
         ]
-        while len(acknowledged) < 40:  # the writers are well under way
-            await asyncio.sleep(0.05)
+        await asyncio.wait_for(under_way.wait(), 60)  # the writers are well under way
         assert server.process is not None
         server.process.send_signal(signal.SIGTERM)
         at_signal = len(acknowledged)
