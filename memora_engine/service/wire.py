@@ -208,7 +208,21 @@ def error_from_body(status: int, body: Any) -> MemoraError:
 
 def _fallback(status: int) -> type[MemoraError]:
     """The class for an answer that carries no Memora error body (e.g. a proxy's page)."""
-    for cls, mapped in _STATUS:
-        if mapped == status:
-            return cls
+    if status in _GENERIC_BY_STATUS:
+        return _GENERIC_BY_STATUS[status]
     return BackendUnavailableError if status >= 500 else MemoraError
+
+
+#: The most general class of each status, for answers without a Memora error body.
+_GENERIC_BY_STATUS: dict[int, type[MemoraError]] = {
+    400: UsageError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    409: ConflictError,
+    413: PayloadTooLargeError,
+    422: InvalidInputError,
+    501: ConfigurationError,
+    502: BackendError,
+    503: BackendUnavailableError,
+}
