@@ -105,7 +105,11 @@ def serve(
     llm = resolve_llm(settings, ctx.find_object(CliState), raw=raw)
     max_bytes = int(max_body_mb * 1024 * 1024) if max_body_mb else DEFAULT_MAX_BODY_BYTES
     app = create_app(
-        lambda: open_memora(settings, llm), store, max_body_bytes=max_bytes, mcp=not no_mcp
+        lambda: open_memora(settings, llm),
+        store,
+        max_body_bytes=max_bytes,
+        mcp=not no_mcp,
+        host=host,
     )
     click.echo(
         f"memora serve: http://{host}:{port} ({llm.description}; keys from {file})", err=True

@@ -40,11 +40,13 @@ def _bearer(headers: Any) -> str | None:
 class HttpMcp:
     """The MCP endpoint of the service: an ASGI app plus the lifespan its sessions need."""
 
-    def __init__(self, service: MemoraService) -> None:
+    def __init__(self, service: MemoraService, *, host: str = "127.0.0.1") -> None:
         self._service = service
         self._agents_ready: set[tuple[str, str]] = set()
         self.server = build_mcp_server(self._tenant)
-        self.server.streamable_http_app(streamable_http_path="/mcp")
+        # Builds the session manager; on a loopback host it also turns on the SDK's
+        # DNS-rebinding protection (loopback Host / Origin headers only).
+        self.server.streamable_http_app(streamable_http_path="/mcp", host=host)
 
     @contextlib.asynccontextmanager
     async def lifespan_context(self) -> AsyncIterator[None]:
@@ -99,6 +101,6 @@ class HttpMcp:
         return Tenant(memora, org_id, user_id, agent_id)
 
 
-def build_http_mcp(service: MemoraService) -> HttpMcp:
-    """The MCP endpoint over ``service``'s engine and keys."""
-    return HttpMcp(service)
+def build_http_mcp(service: MemoraService, *, host: str = "127.0.0.1") -> HttpMcp:
+    """The MCP endpoint over ``service``'s engine and keys (``host``: the bind address)."""
+    return HttpMcp(service, host=host)

@@ -107,6 +107,7 @@ def create_app(
     *,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     mcp: bool = True,
+    host: str = "127.0.0.1",
 ) -> FastAPI:
     """Build the service app over the engine that ``opener`` opens (at startup).
 
@@ -115,13 +116,15 @@ def create_app(
         keys: The API keys (see :class:`~memora_engine.service.keys.ApiKeyStore`).
         max_body_bytes: Largest request body accepted (larger gets 413).
         mcp: Mount the MCP streamable-HTTP endpoint at ``/mcp``.
+        host: The address the server binds; on a loopback address the MCP endpoint accepts
+            only loopback ``Host`` / ``Origin`` headers (DNS-rebinding protection).
     """
     service = MemoraService(opener, keys)
     mcp_app: Any = None
     if mcp:
         from memora_engine.mcp_server.http import build_http_mcp
 
-        mcp_app = build_http_mcp(service)
+        mcp_app = build_http_mcp(service, host=host)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

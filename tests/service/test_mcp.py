@@ -171,3 +171,17 @@ async def test_stdio_mcp_through_a_running_server_shares_its_store(served: Serve
         iid = saved["interaction_id"]
         response = await h.get(f"{served.url}/v1/orgs/{ORG_A}/users/{USER_A1}/interactions/{iid}")
         assert response.json()["agent_id"] == "desktop"
+
+
+def test_http_mcp_refuses_a_foreign_host_header_on_loopback(served: Served) -> None:
+    """DNS-rebinding protection: a page on another origin cannot drive the local server."""
+    response = httpx.post(
+        served.url + "/mcp",
+        json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
+        headers={
+            "Accept": "application/json, text/event-stream",
+            "Authorization": f"Bearer {served.keys.user_a1}",
+            "Host": "evil.example",
+        },
+    )
+    assert response.status_code == 421  # Invalid Host header
