@@ -15,6 +15,7 @@ from memora_engine.cli.chat import chat
 from memora_engine.cli.demo import demo
 from memora_engine.cli.doctor import doctor
 from memora_engine.cli.reindex import reindex
+from memora_engine.cli.serve import COMMANDS as SERVE_COMMANDS
 from memora_engine.cli.tenants import agents, orgs, users
 from memora_engine.cli.transfer import export_cmd, import_cmd
 
@@ -89,6 +90,7 @@ for command in (
     export_cmd,
     reindex,
     doctor,
+    *SERVE_COMMANDS,
 ):
     app.add_command(command)
 
