@@ -150,6 +150,15 @@ class AsyncClientMethods:
         answer: Agent = await self._call("get_agent", org_id=org_id, agent_id=agent_id)
         return answer
 
+    async def get_current_memories(
+        self, org_id: str, user_id: str, memory_ids: Sequence[str]
+    ) -> list[Memory]:
+        """See :meth:`Memora.get_current_memories`."""
+        answer: list[Memory] = await self._call(
+            "get_current_memories", org_id=org_id, user_id=user_id, memory_ids=memory_ids
+        )
+        return answer
+
     async def get_interaction(
         self,
         org_id: str,
@@ -630,6 +639,15 @@ class SyncClientMethods:
     def get_agent(self, org_id: str, agent_id: str) -> Agent:
         """See :meth:`Memora.get_agent`."""
         answer: Agent = self._portal.run(self.aio.get_agent(org_id=org_id, agent_id=agent_id))
+        return answer
+
+    def get_current_memories(
+        self, org_id: str, user_id: str, memory_ids: Sequence[str]
+    ) -> list[Memory]:
+        """See :meth:`Memora.get_current_memories`."""
+        answer: list[Memory] = self._portal.run(
+            self.aio.get_current_memories(org_id=org_id, user_id=user_id, memory_ids=memory_ids)
+        )
         return answer
 
     def get_interaction(
