@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Coroutine
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from typing_extensions import Self
 
@@ -81,6 +81,15 @@ class SyncMemora(SyncMemoraMethods):
         self.close()
 
 
+def _client_classes() -> tuple[type, ...]:
+    """``(MemoraClient, SyncMemoraClient)`` when the ``server`` extra (httpx) is installed."""
+    try:
+        from memora_engine.client import MemoraClient, SyncMemoraClient
+    except ImportError:
+        return ()
+    return (MemoraClient, SyncMemoraClient)
+
+
 class MemoraRunner:
     """Run coroutines over one Memora core for sync and async callers (framework adapters).
 
@@ -91,25 +100,30 @@ class MemoraRunner:
     coroutine to that loop and await the result.
 
     Examples:
-        >>> runner = MemoraRunner(memora)  # a Memora or a SyncMemora
+        >>> runner = MemoraRunner(memora)  # a Memora, SyncMemora, MemoraClient, SyncMemoraClient
         >>> runner.run(runner.core.search_memories_as_one(org_id, user_id, ["tea"]))  # doctest: +SKIP
 
     Raises:
-        InvalidInputError: ``memora`` is neither a ``Memora`` nor a ``SyncMemora``.
+        InvalidInputError: ``memora`` is none of those.
     """
 
-    def __init__(self, memora: Memora | SyncMemora, portal: EventLoopPortal | None = None) -> None:
-        if isinstance(memora, SyncMemora):
-            self.core: Memora = memora.aio
-            self.portal = portal or memora.portal
+    def __init__(self, memora: Any, portal: EventLoopPortal | None = None) -> None:
+        clients = _client_classes()
+        if isinstance(memora, (SyncMemora, *clients[1:])):
+            # The core (stores, or the client's HTTP pool) lives on the facade's portal loop.
+            facade: Any = memora
+            self.core: Memora = cast(Memora, facade.aio)
+            self.portal = portal or facade.portal
             self.pinned = True
-        elif isinstance(memora, Memora):
-            self.core = memora
+        elif isinstance(memora, (Memora, *clients[:1])):
+            # A MemoraClient has the same public coroutines as Memora (checked by its tests).
+            self.core = cast(Memora, memora)
             self.portal = portal or default_portal()
             self.pinned = False
         else:
             raise InvalidInputError(
-                f"Expected a Memora or a SyncMemora, got {type(memora).__name__}."
+                "Expected a Memora, a SyncMemora, a MemoraClient or a SyncMemoraClient, got "
+                f"{type(memora).__name__}."
             )
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:

@@ -1,0 +1,40 @@
+"""The framework adapters work unchanged against ``memora serve`` through the HTTP client."""
+
+from __future__ import annotations
+
+from memora_engine.client import MemoraClient, SyncMemoraClient
+from memora_integrations.langchain import MemoraRetriever, create_memora_tools
+from tests.service.conftest import AGENT_A, ORG_A, USER_A1, Served
+
+
+def test_retriever_and_tools_unchanged_through_the_sync_client(served: Served) -> None:
+    with SyncMemoraClient(served.url, served.keys.org_a) as memora:
+        iid, _ = memora.save_or_update_interaction_and_memories(
+            ORG_A, USER_A1, AGENT_A, [{"role": "user", "content": "I collect vintage cameras."}]
+        )
+        try:
+            retriever = MemoraRetriever(memora=memora, org_id=ORG_A, user_id=USER_A1, k=3)
+            docs = retriever.invoke("which hobby do I have with cameras")
+            assert docs[0].page_content == "I collect vintage cameras."
+            tools = {
+                t.name: t
+                for t in create_memora_tools(
+                    memora, org_id=ORG_A, user_id=USER_A1, agent_id=AGENT_A
+                )
+            }
+            assert "vintage cameras" in str(tools["search_memories"].invoke({"query": "cameras"}))
+        finally:
+            assert memora.delete_interaction(ORG_A, USER_A1, iid)
+
+
+async def test_retriever_async_through_the_async_client(served: Served) -> None:
+    async with MemoraClient(served.url, served.keys.org_a) as memora:
+        iid, _ = await memora.save_or_update_interaction_and_memories(
+            ORG_A, USER_A1, AGENT_A, [{"role": "user", "content": "My sister lives in Lisbon."}]
+        )
+        try:
+            retriever = MemoraRetriever(memora=memora, org_id=ORG_A, user_id=USER_A1, k=3)
+            docs = await retriever.ainvoke("where does my sister live")
+            assert docs[0].page_content == "My sister lives in Lisbon."
+        finally:
+            assert await memora.delete_interaction(ORG_A, USER_A1, iid)
