@@ -462,7 +462,12 @@ def test_cycle_and_existing_interaction_conflicts(tmp_path: Path) -> None:
 def test_record_parsing_is_pure_and_reports_every_problem() -> None:
     """If this fails, check records.parse_records / decode_lines / locomo date parsing."""
     from memora_engine.transfer.locomo import parse_locomo_datetime
-    from memora_engine.transfer.records import Defaults, ImportFileError, decode_lines, parse_records
+    from memora_engine.transfer.records import (
+        Defaults,
+        ImportFileError,
+        decode_lines,
+        parse_records,
+    )
 
     assert parse_locomo_datetime("10:37 am on 27 June, 2023") == datetime(
         2023, 6, 27, 10, 37, tzinfo=timezone.utc

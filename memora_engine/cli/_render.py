@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -16,6 +17,7 @@ __all__ = [
     "fmt_time",
     "interaction_tree",
     "interactions_table",
+    "memories_list",
     "memories_table",
     "orgs_table",
     "users_table",
@@ -115,7 +117,7 @@ def interactions_table(interactions: Sequence[Interaction]) -> Table:
     _id_column(table, "interaction_id", [i.interaction_id for i in interactions])
     _id_column(table, "agent_id", [i.agent_id for i in interactions])
     for column in ("created at", "updated at", "msgs", "mems"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for item in interactions:
         table.add_row(
             item.interaction_id,
@@ -150,6 +152,34 @@ def interaction_tree(interaction: Interaction, *, label: str | None = None) -> T
     return tree
 
 
+#: Narrowest console on which the memories table keeps every column readable.
+_TABLE_MIN_WIDTH = 100
+
+
+def memories_list(
+    memories: Sequence[Memory],
+    *,
+    scores: Sequence[float] | None = None,
+    superseded_by: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Memories as short lines for narrow consoles: the full id alone on its line (so it is
+    never wrapped or cut), then time / sources / score, the text, and the version mark."""
+    lines: list[str] = []
+    for index, memory in enumerate(memories, start=1):
+        lines.append(f"[bold]{index:>2}[/] [dim]{memory.memory_id}[/]")
+        details = [fmt_time(memory.obtained_at), f"sources {_sources(memory)}"]
+        if scores is not None:
+            details.append(f"score {scores[index - 1]:.3f}")
+        lines.append("   " + " | ".join(details))
+        lines.append(f"   [bold]{escape(memory.memory)}[/]")
+        if superseded_by is not None:
+            newer = superseded_by.get(memory.memory_id)
+            lines.append("   superseded by" if newer else "   current")
+            if newer:
+                lines.append(f"   [dim]{newer}[/]")
+    return lines
+
+
 def print_memories(
     out: Console,
     memories: Sequence[Memory],
@@ -159,8 +189,14 @@ def print_memories(
     empty: str = "No memories.",
     superseded_by: Mapping[str, str] | None = None,
 ) -> None:
-    """Print a memories table, or one dim line when there are none."""
+    """Print a memories table (a list on consoles narrower than 100 columns, so ids are never
+    cut), or one dim line when there are none."""
     if not memories:
         out.print(f"[dim]{title}: {empty}[/]")
+        return
+    if out.width < _TABLE_MIN_WIDTH:
+        out.print(f"[bold]{escape(title)}[/]")
+        for line in memories_list(memories, scores=scores, superseded_by=superseded_by):
+            out.print(line)
         return
     out.print(memories_table(memories, title=title, scores=scores, superseded_by=superseded_by))
