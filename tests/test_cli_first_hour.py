@@ -31,6 +31,7 @@ _ENV = (
     "TOGETHER_API_KEY",
     "AZURE_OPENAI_API_KEY",
 )
+UNKNOWN_MEMORY = "00000000-0000-4000-8000-000000000000"
 LONG = (
     "Jake mentioned that his favourite hiking trail is the long ridge path above the lake, "
     "which he walks every second Sunday with his sister"
@@ -219,8 +220,7 @@ def test_bug6_read_only_commands_do_not_create_a_store(tmp_path: Path) -> None:
         ["memories", "list", "--org", "o", "--user", "u"],
         ["search", "anything", "--org", "o", "--user", "u"],
         ["export"],
-        ["memories", "delete", "00000000-0000-4000-8000-000000000000", "--org", "o", "--user"]
-        + ["u", "--yes"],
+        ["memories", "delete", UNKNOWN_MEMORY, "--org", "o", "--user", "u", "--yes"],
     ):
         result = invoke([*args, "--path", str(typo)])
         assert result.exit_code == 1, (args, result.output)
@@ -252,8 +252,7 @@ def test_delete_all_memories_of_one_user(store: tuple[Path, dict[str, str]]) -> 
     again = ok(["memories", "delete-all", *where, "--yes"])
     assert "Deleted 0 memories" in again.output
     missing = invoke(
-        ["memories", "delete-all", "--path", str(path), "--org", ids["org"], "--user", "nobody"]
-        + ["--yes"]
+        ["memories", "delete-all", "--path", str(path), "--org", ids["org"], "--user", "x", "--yes"]
     )
     assert missing.exit_code == 1
     assert "does not exist" in missing.output
