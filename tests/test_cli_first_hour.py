@@ -256,3 +256,69 @@ def test_delete_all_memories_of_one_user(store: tuple[Path, dict[str, str]]) -> 
     )
     assert missing.exit_code == 1
     assert "does not exist" in missing.output
+
+
+_IMPORT_SCRIPT = """
+import sys
+from memora_engine.cli import CliState, main
+from memora_engine.testing.scripted import ScriptedChatModel
+
+model = ScriptedChatModel(
+    responder=lambda messages: '{"memories_first_pass": []}', latency_s=float(sys.argv[1])
+)
+main(sys.argv[2:], obj=CliState(llm=model))
+"""
+
+
+def test_ctrl_c_during_import_says_the_same_command_resumes(tmp_path: Path) -> None:
+    """#13 CLI: a real SIGINT (Ctrl-C) during `memora import` explains that running the same
+    command again resumes; it then does."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    data = tmp_path / "data"
+    ok(["orgs", "create", "Acme", "--id", "acme", "--path", str(data)])
+    ok(["users", "create", "Jake", "--id", "jake", "--org", "acme", "--path", str(data)])
+    ok(["agents", "create", "Bot", "--id", "bot", "--org", "acme", "--path", str(data)])
+    file = tmp_path / "chats.jsonl"
+    file.write_text(
+        "".join(
+            json.dumps({"messages": [{"role": "user", "content": f"Fact number {n}."}]}) + "\n"
+            for n in range(3)
+        ),
+        encoding="utf-8",
+    )
+    args = ["import", str(file), "--org", "acme", "--user", "jake", "--agent", "bot"]
+    args += ["--path", str(data), "--json"]
+    process = subprocess.Popen(
+        [sys.executable, "-c", _IMPORT_SCRIPT, "3", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    state = data / "imports"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        logs = list(state.glob("*.jsonl")) if state.is_dir() else []
+        if logs and logs[0].read_text(encoding="utf-8").strip():
+            break  # the first conversation is saved; the second is waiting on the model
+        time.sleep(0.1)
+    assert process.poll() is None, process.communicate()
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "run the same command again to resume" in stderr
+    assert "Traceback" not in stderr
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORT_SCRIPT, "0", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    counts = json.loads(done.stdout)
+    assert counts["conversations_already_imported"] >= 1
+    assert counts["conversations_already_imported"] + counts["conversations_saved"] == 3
