@@ -97,8 +97,10 @@ async def test_import_checks_everything_first_and_reports_every_line(tmp_path: P
             assert "NUL" in problems[0]
             assert "nested too deeply" in problems[1]
             assert "NUL" in problems[2]
-            assert TAKEN in problems[3] and "already used" in problems[3]
-            assert "bbot" in problems[4] and "not found in organization acme" in problems[4]
+            assert TAKEN in problems[3]
+            assert "already used" in problems[3]
+            assert "bbot" in problems[4]
+            assert "not found in organization acme" in problems[4]
         # Nothing was written: no new org, no new user, no interaction for jake.
         assert {o.org_id for o in await memora.list_organizations()} == {"acme", "beta"}
         assert [u.user_id for u in await memora.list_users("acme")] == ["jake"]
@@ -108,7 +110,8 @@ async def test_import_checks_everything_first_and_reports_every_line(tmp_path: P
     )
     assert cli.exit_code == 2, cli.output
     assert "5 problem(s), nothing was imported" in cli.output
-    assert "Traceback" not in cli.output and "RecursionError" not in cli.output
+    assert "Traceback" not in cli.output
+    assert "RecursionError" not in cli.output
 
 
 async def test_export_and_import_from_python_round_trip(tmp_path: Path) -> None:
@@ -124,9 +127,11 @@ async def test_export_and_import_from_python_round_trip(tmp_path: Path) -> None:
         assert planned.memories_restored == 1
         assert await memora.list_organizations() == []  # the dry run wrote nothing
         counts = await import_jsonl(memora, backup)
-        assert counts.organizations_created == 2 and counts.memories_restored == 1
+        assert counts.organizations_created == 2
+        assert counts.memories_restored == 1
         again = await import_jsonl(memora, backup)  # resumable: everything is already there
-        assert again.interactions_present == 1 and again.memories_restored == 0
+        assert again.interactions_present == 1
+        assert again.memories_restored == 0
         [memory] = await memora.list_memories("beta", "bo", resolve_names=False)
         assert (memory.memory_id, memory.memory) == (TAKEN, "user_bo likes tea")
         copy = tmp_path / "copy.jsonl"
@@ -160,7 +165,8 @@ async def test_conversations_import_in_raw_mode_with_defaults(tmp_path: Path) ->
             infer=False,
             state_dir=tmp_path / "state",
         )
-        assert again.conversations_already_imported == 1 and again.conversations_saved == 0
+        assert again.conversations_already_imported == 1
+        assert again.conversations_saved == 0
         [memory] = await memora.list_memories("acme", "jake")
         assert memory.memory == "I live in Lyon."
 
