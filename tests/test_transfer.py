@@ -23,8 +23,15 @@ from memora_engine.transfer import (
     import_jsonl,
 )
 
+README = Path(__file__).resolve().parent.parent / "README.md"
 TAKEN = "11111111-1111-4111-8111-111111111111"
 WHEN = datetime(2024, 5, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def _readme_python_blocks() -> list[str]:
+    import re
+
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
 
 
 async def _seed(path: Path) -> None:
@@ -188,3 +195,21 @@ def test_transfer_needs_neither_click_nor_rich() -> None:
     assert "the 'cli' extra" in done.stderr
     assert 'pip install "memora-engine[cli]"' in done.stderr
     assert "Traceback" not in done.stderr
+
+
+async def test_readme_transfer_example_runs_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """If this fails, the README's `memora_engine.transfer` example is out of date."""
+    import ast
+
+    [code] = [b for b in _readme_python_blocks() if "from memora_engine.transfer import" in b]
+    monkeypatch.chdir(tmp_path)
+    await _seed(tmp_path / ".memora")
+    namespace: dict[str, object] = {}
+    compiled = compile(code, str(README), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    awaitable = eval(compiled, namespace)
+    if awaitable is not None:
+        await awaitable
+    assert namespace["counts"].memories_restored == 1  # type: ignore[attr-defined]
+    assert (tmp_path / "restored" / "graph.sqlite3").is_file()
