@@ -61,11 +61,23 @@ def test_secrets_are_secret_and_never_shown(tmp_path: Path) -> None:
     assert shown["groq_api_key"]["env"] == "GROQ_API_KEY"
 
 
-def test_a_key_from_the_config_file_builds_the_provider(tmp_path: Path) -> None:
+def test_a_key_from_the_config_file_builds_the_provider(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GROQ_API_KEY", raising=False)
     config = tmp_path / "memora.toml"
     config.write_text('[memora]\ngroq_api_key = "gsk-from-file"\n', encoding="utf-8")
     settings = MemoraSettings.load({}, env={}, config_file=config)
     assert isinstance(llm_from_settings(settings), GroqBackendLLM)
+    named = MemoraSettings.load({"model": "groq:llama-3.1-8b-instant"}, env={}, config_file=config)
+    built = llm_from_settings(named)  # the key from the file, not from the environment
+    assert built is not None
+    assert type(built.chat_model).__name__ == "ChatGroq"
+    without = MemoraSettings.load(
+        {"model": "groq:llama-3.1-8b-instant"}, env={}, read_config_file=False
+    )
+    with pytest.raises(ConfigurationError, match="GROQ_API_KEY"):
+        llm_from_settings(without)
     assert llm_from_settings(MemoraSettings.load({}, env={}, read_config_file=False)) is None
 
 

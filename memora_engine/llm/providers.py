@@ -236,11 +236,23 @@ def require_provider_key(model: str, env: Mapping[str, str] | None = None) -> No
         )
 
 
-def _from_string(model: str, structured_output: StructuredOutputMode) -> BaseBackendLLM:
+def _from_string(
+    model: str,
+    structured_output: StructuredOutputMode,
+    keys: Mapping[str, str] | None = None,
+) -> BaseBackendLLM:
+    """Build ``model`` with ``init_chat_model``; ``keys`` (variable -> value, e.g. from the
+    config file) supply the provider's API key when the environment has none."""
     init_chat_model = _chat_class("langchain.chat_models", "init_chat_model", "langchain")
-    require_provider_key(model)
+    available = {**(keys or {}), **{k: v for k, v in os.environ.items() if v.strip()}}
+    require_provider_key(model, available)
+    provider = model.partition(":")[0].strip().lower() if ":" in model else "openai"
+    variable = PROVIDER_KEYS.get(provider)
+    extra: dict[str, Any] = {}
+    if variable and keys and variable in keys and not os.environ.get(variable, "").strip():
+        extra["api_key"] = keys[variable]
     try:
-        chat = init_chat_model(model)
+        chat = init_chat_model(model, **extra)
     except ImportError as exc:
         raise ConfigurationError(
             f"Model {model!r} needs its LangChain provider package: {exc}"
@@ -249,6 +261,17 @@ def _from_string(model: str, structured_output: StructuredOutputMode) -> BaseBac
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ConfigurationError(f"Cannot build a chat model from {model!r}: {detail}") from exc
     return ChatModelLLM(chat, structured_output=structured_output)
+
+
+def _settings_keys(settings: MemoraSettings) -> dict[str, str]:
+    """Provider API keys held by the settings, by their environment variable."""
+    pairs = {
+        "OPENAI_API_KEY": settings.openai_api_key,
+        "AZURE_OPENAI_API_KEY": settings.azure_openai_api_key,
+        "GROQ_API_KEY": settings.groq_api_key,
+        "TOGETHER_API_KEY": settings.together_api_key,
+    }
+    return {k: v.get_secret_value() for k, v in pairs.items() if v is not None}
 
 
 def llm_from_settings(settings: MemoraSettings) -> BaseBackendLLM | None:
@@ -262,7 +285,7 @@ def llm_from_settings(settings: MemoraSettings) -> BaseBackendLLM | None:
         ConfigurationError: the named model cannot be built (missing package or API key).
     """
     if settings.model:
-        return as_backend_llm(settings.model)
+        return _from_string(settings.model, "auto", _settings_keys(settings))
     if settings.openai_api_key is not None:
         return OpenAIBackendLLM(api_key=settings.openai_api_key.get_secret_value())
     azure_key = settings.azure_openai_api_key
