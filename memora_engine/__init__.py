@@ -23,6 +23,7 @@ from memora_engine.errors import (
     UsageError,
     UserNotFoundError,
 )
+from memora_engine.install import DISTRIBUTION, installed_version
 from memora_engine.memora import Memora
 from memora_engine.prompts import Prompts
 from memora_engine.schema import (
@@ -36,12 +37,14 @@ from memora_engine.schema import (
     Organization,
     User,
 )
+from memora_engine.settings import MemoraSettings
 from memora_engine.sync_facade import MemoraRunner, SyncMemora
 from memora_engine.vector_db.base import MemorySearchScope
 
-__version__ = "0.4.0"
+__version__ = installed_version()
 
 __all__ = [
+    "DISTRIBUTION",
     "Agent",
     "AgentNotFoundError",
     "BackendAuthError",
@@ -59,6 +62,7 @@ __all__ = [
     "Memora",
     "MemoraError",
     "MemoraRunner",
+    "MemoraSettings",
     "MemoriesAndInteraction",
     "Memory",
     "MemoryNotFoundError",

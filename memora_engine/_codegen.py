@@ -31,7 +31,7 @@ __all__ = ["TARGET", "TWINS", "Twin", "public_coroutine_methods", "render"]
 TARGET = Path(__file__).with_name("_sync_generated.py")
 
 #: Methods that stay hand-written in :mod:`memora_engine.sync_facade` (construction, lifecycle).
-SKIPPED = frozenset({"embedded", "setup", "close"})
+SKIPPED = frozenset({"embedded", "from_settings", "setup", "close"})
 
 _LINE = 100
 _INDENT = "    "

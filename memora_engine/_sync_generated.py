@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence, Set
 from datetime import datetime
 
 from memora_engine.graph_compat import GraphNamespace
+from memora_engine.inspection_api import IndexStatus
 from memora_engine.memora import Memora
 from memora_engine.schema.models import Agent, Interaction, Memory, Organization, User
 from memora_engine.schema.storage import MemoriesAndInteraction
@@ -415,6 +416,14 @@ class SyncMemoraMethods:
     def delete_all_memories(self, org_id: str, user_id: str) -> int:
         """Blocking :meth:`Memora.delete_all_memories`."""
         return self._portal.run(self.aio.delete_all_memories(org_id, user_id))
+
+    def index_status(self) -> IndexStatus:
+        """Blocking :meth:`Memora.index_status`."""
+        return self._portal.run(self.aio.index_status())
+
+    def memory_ids_in_use(self, memory_ids: Sequence[str]) -> set[str]:
+        """Blocking :meth:`Memora.memory_ids_in_use`."""
+        return self._portal.run(self.aio.memory_ids_in_use(memory_ids))
 
 
 class SyncGraphNamespace:

@@ -32,6 +32,7 @@ from memora_engine.errors import (
 from memora_engine.graph_compat import GraphNamespace
 from memora_engine.graph_db.base import BaseGraphDB
 from memora_engine.ids import checked_arguments, ensure_aware, require_id, utc_now
+from memora_engine.inspection_api import StoreInspection
 from memora_engine.keyed_locks import KeyedLocks
 from memora_engine.limits import MAX_QUERIES_PER_SEARCH, MAX_QUERY_CHARS
 from memora_engine.llm.base import BaseBackendLLM
@@ -49,6 +50,7 @@ from memora_engine.schema.storage import (
     MessageIn,
     validate_input,
 )
+from memora_engine.settings import MemoraSettings, StoreLayout, resolve_startup_path
 from memora_engine.tenants_api import TenantManagement
 from memora_engine.tracing import RunnableConfig, run_config_scope
 from memora_engine.vector_db.base import BaseVectorDB
@@ -61,7 +63,7 @@ logger.addHandler(logging.NullHandler())
 ModelLike = BaseBackendLLM | BaseChatModel | str | None
 
 
-class Memora(MemoryRetrieval, TenantManagement, RecordManagement):
+class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspection):
     """Long-term memory for agents over a graph store (truth) and a vector store (index).
 
     ``Memora`` takes ownership of the stores and models it is given: :meth:`close` closes them.
@@ -114,7 +116,7 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement):
     @classmethod
     async def embedded(
         cls,
-        path: str | Path = ".memora",
+        path: str | Path | None = None,
         *,
         extraction_model: ModelLike = None,
         memory_search_model: ModelLike = None,
@@ -124,28 +126,98 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement):
         search_config: Any = None,
         prompts: Prompts | None = None,
         enable_logging: bool = False,
+        settings: MemoraSettings | None = None,
+        create: bool = True,
     ) -> Memora:
         """Open (or create) an embedded Memora under ``path``: SQLite + Qdrant Edge + local models.
 
-        ``model_dir`` (or ``MEMORA_EMBEDDING_MODEL_DIR``) points the dense encoder at a local
-        ONNX model folder, with no network access.
+        ``path`` and ``model_dir`` default to ``settings`` (else
+        :meth:`MemoraSettings.load() <memora_engine.settings.MemoraSettings.load>`:
+        ``MEMORA_PATH`` / ``MEMORA_EMBEDDING_MODEL_DIR``, the config file, ``./.memora``).
+        ``model_dir`` points the dense encoder at a local ONNX model folder, with no network.
+
+        Args:
+            create: ``False`` opens an existing store only (no folder is created).
+
+        Raises:
+            ConfigurationError: ``path`` is a file, cannot be created, or (``create=False``)
+                holds no store; or a bad model folder.
 
         Examples:
             >>> memora = await Memora.embedded("./.memora")
         """
-        from memora_engine.embeddings import default_dense_encoder, default_sparse_encoder
-        from memora_engine.graph_db.sqlite import SqliteGraphDB
-        from memora_engine.vector_db.qdrant_edge import QdrantEdgeDB
+        from memora_engine.store_factory import build_stores
 
-        root = Path(path)
-        await asyncio.to_thread(root.mkdir, parents=True, exist_ok=True)
-        vector_db = QdrantEdgeDB(
-            root / "vectors",
-            dense_encoder=dense_encoder or default_dense_encoder(model_dir),
-            sparse_encoder=sparse_encoder or default_sparse_encoder(),
+        settings = settings or MemoraSettings.load()
+        root = Path(path) if path is not None and str(path) != "" else settings.path
+        updates: dict[str, Any] = {"path": root, "neo4j_uri": None, "qdrant_url": None}
+        if model_dir is not None and str(model_dir) != "":
+            updates["embedding_model_dir"] = resolve_startup_path(model_dir)
+        settings = settings.model_copy(update=updates)
+        await asyncio.to_thread(_prepare_data_folder, settings.layout, create=create)
+        graph_db, vector_db = build_stores(
+            settings,
+            dense_encoder=dense_encoder,
+            sparse_encoder=sparse_encoder,
             search_config=search_config,
         )
-        graph_db = SqliteGraphDB(root / "graph.sqlite3")
+        memora = cls(
+            vector_db,
+            graph_db,
+            memory_search_model,
+            extraction_model,
+            prompts=prompts,
+            enable_logging=enable_logging,
+        )
+        try:
+            await memora.setup()
+        except BaseException:
+            await memora.close()
+            raise
+        return memora
+
+    @classmethod
+    async def from_settings(
+        cls,
+        settings: MemoraSettings | None = None,
+        *,
+        extraction_model: ModelLike = None,
+        memory_search_model: ModelLike = None,
+        prompts: Prompts | None = None,
+        enable_logging: bool = False,
+        create: bool = True,
+    ) -> Memora:
+        """Open the stores and models a :class:`~memora_engine.settings.MemoraSettings` names.
+
+        Embedded stores under ``settings.path`` unless Neo4j / Qdrant URLs are set. The models
+        are the ones given, else ``settings.model`` / ``settings.search_model``, else a
+        provider key in the settings (``OPENAI_API_KEY`` ...), else none (raw mode).
+
+        Raises:
+            ConfigurationError: a named model cannot be built (e.g. its API key is not set), a
+                missing package, or (``create=False``) no embedded store at ``settings.path``.
+
+        Examples:
+            >>> memora = await Memora.from_settings(MemoraSettings.load())
+        """
+        from memora_engine.llm.providers import llm_from_settings
+        from memora_engine.store_factory import build_stores
+
+        settings = settings or MemoraSettings.load()
+        if extraction_model is None:
+            extraction_model = llm_from_settings(settings)
+        if memory_search_model is None and settings.search_model:
+            memory_search_model = settings.search_model
+        if settings.embedded:
+            return await cls.embedded(
+                settings=settings,
+                extraction_model=extraction_model,
+                memory_search_model=memory_search_model,
+                prompts=prompts,
+                enable_logging=enable_logging,
+                create=create,
+            )
+        graph_db, vector_db = build_stores(settings)
         memora = cls(
             vector_db,
             graph_db,
@@ -413,3 +485,22 @@ def _enable_logging() -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
+
+
+def _prepare_data_folder(layout: StoreLayout, *, create: bool) -> None:
+    """Check (and with ``create`` make) the embedded data folder; OS errors become
+    :class:`ConfigurationError`."""
+    root = layout.root
+    if root.exists() and not root.is_dir():
+        raise ConfigurationError(f"{root} is a file, not a Memora data folder; pick another path.")
+    if not create:
+        if not layout.exists():
+            raise ConfigurationError(
+                f"No Memora store at {root} (no {layout.graph_file.name} there). Check the path "
+                "(--path / MEMORA_PATH); a store is created by the first write."
+            )
+        return
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigurationError(f"Cannot create the Memora data folder {root}: {exc}") from None

@@ -18,6 +18,7 @@ from typing_extensions import Self
 from memora_engine._sync_generated import SyncGraphNamespace, SyncMemoraMethods
 from memora_engine.errors import InvalidInputError
 from memora_engine.memora import Memora
+from memora_engine.settings import MemoraSettings
 from memora_engine.sync import EventLoopPortal, default_portal
 
 __all__ = ["MemoraRunner", "SyncGraphNamespace", "SyncMemora"]
@@ -60,6 +61,18 @@ class SyncMemora(SyncMemoraMethods):
         """Open an embedded Memora (see :meth:`Memora.embedded` for the keyword arguments)."""
         runner = portal or default_portal()
         return cls(runner.run(Memora.embedded(path, **kwargs)), runner)
+
+    @classmethod
+    def from_settings(
+        cls,
+        settings: MemoraSettings | None = None,
+        *,
+        portal: EventLoopPortal | None = None,
+        **kwargs: Any,
+    ) -> SyncMemora:
+        """Open the Memora that ``settings`` names (see :meth:`Memora.from_settings`)."""
+        runner = portal or default_portal()
+        return cls(runner.run(Memora.from_settings(settings, **kwargs)), runner)
 
     def setup(self) -> None:
         """Blocking :meth:`Memora.setup`."""

@@ -77,9 +77,16 @@ def test_demo_raw_mode_end_to_end(tmp_path: Path) -> None:
     assert user["user_name"] == "Jake"
     ids = ["--path", str(data), "--org", org["org_id"], "--user", user["user_id"]]
     memories = as_json(invoke(["memories", "list", *ids, "--json"]))
-    # 8 messages stored verbatim, plus the correction recorded as a new version.
-    assert len(memories) == 9
+    # 8 messages stored verbatim, plus the correction recorded as a new version of one of them:
+    # the list shows current versions only (#13 CLI), --history every version, marked.
+    assert len(memories) == 8
+    assert not any(m["memory"] == "December 15th." for m in memories)
+    every = as_json(invoke(["memories", "list", *ids, "--history", "--json"]))
+    assert len(every) == 9
     newest = next(m for m in memories if "December 20th" in m["memory"])
+    [old] = [m for m in every if m["memory"] == "December 15th."]
+    assert old["superseded_by"] == newest["memory_id"]
+    assert {m["superseded_by"] for m in every if m is not old} == {None}
     assert newest["memory"].startswith("Jake's wife Sarah")  # placeholder resolved to the name
     assert [s["msg_position"] for s in newest["message_sources"]] == [8]
     chain = as_json(invoke(["memories", "history", newest["memory_id"], *ids, "--json"]))

@@ -132,9 +132,16 @@ def test_doctor_reports_what_to_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("MEMORA_NEO4J_PASSWORD", "nor-me")
     code, checks = doctor(data)
     assert code == 0
+    assert checks["data directory"]["status"] == "warn"  # no store yet; doctor creates none
+    assert not data.exists()
+    ok(["orgs", "create", "Acme", "--path", str(data)])
+    code, checks = doctor(data)
+    assert code == 0
     assert checks["embedding model"]["status"] == "ok"
     assert "dim 384" in checks["embedding model"]["detail"]
-    assert checks["graph store"]["status"] == checks["vector store"]["status"] == "ok"
+    assert checks["stores"]["status"] == "ok"
+    assert "1 organization(s)" in checks["stores"]["detail"]
+    assert checks["index"]["status"] == "ok"
     assert checks["LLM"]["status"] == "warn"
     assert "raw mode" in checks["LLM"]["detail"]
     text = invoke(["doctor", "--path", str(data)]).stdout

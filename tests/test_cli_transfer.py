@@ -347,6 +347,12 @@ def test_locomo_import(tmp_path: Path) -> None:
 
 
 def _assert_nothing_imported(data: Path) -> None:
+    if not data.exists():  # a rejected file does not even create the store
+        result = invoke(["orgs", "list", "--path", str(data), "--json"])
+        assert result.exit_code == 1
+        assert "No Memora store at" in result.output
+        assert not data.exists()
+        return
     result = ok(["orgs", "list", "--path", str(data), "--json"])
     assert json.loads(result.stdout) == []
 
@@ -455,8 +461,13 @@ def test_cycle_and_existing_interaction_conflicts(tmp_path: Path) -> None:
 
 def test_record_parsing_is_pure_and_reports_every_problem() -> None:
     """If this fails, check records.parse_records / decode_lines / locomo date parsing."""
-    from memora_engine.cli.locomo import parse_locomo_datetime
-    from memora_engine.cli.records import Defaults, ImportFileError, decode_lines, parse_records
+    from memora_engine.transfer.locomo import parse_locomo_datetime
+    from memora_engine.transfer.records import (
+        Defaults,
+        ImportFileError,
+        decode_lines,
+        parse_records,
+    )
 
     assert parse_locomo_datetime("10:37 am on 27 June, 2023") == datetime(
         2023, 6, 27, 10, 37, tzinfo=timezone.utc
@@ -500,7 +511,12 @@ def test_record_parsing_is_pure_and_reports_every_problem() -> None:
             Defaults(org_id="o"),
         )
     text = str(caught.value)
-    assert "2 problem(s), nothing was imported" in text
-    assert "line 2: user_name: Field required" in text
-    assert "line 3: memories.0.memory_id" in text
-    assert "line 1: no user_id (put it in the record or pass --user)" not in text  # later pass
+    # Every problem in one run (#13 bug 8), in line order: not first the records, then the
+    # references between them.
+    assert "4 problem(s), nothing was imported" in text
+    assert caught.value.problems == [
+        "line 1: no user_id (put it in the record or pass --user)",
+        "line 1: no agent_id (put it in the record or pass --agent)",
+        "line 2: user_name: Field required",
+        "line 3: memories.0.memory_id: Value error, memory_id 'nope' is not a memory id (uuid).",
+    ]

@@ -1,6 +1,6 @@
 """Shared plumbing of the ``memora`` commands: options, settings, opening the stores, output.
 
-Commands are thin: they read settings, open a :class:`~memora_engine.memora.Memora` on the
+Commands are thin: they read settings, open a :class:`~memora_engine.Memora` on the
 process-wide sync portal (:func:`memora_engine.sync.default_portal`), run one coroutine and print.
 """
 
@@ -16,24 +16,31 @@ import click
 from langchain_core.language_models import BaseChatModel
 from rich.console import Console
 
-from memora_engine.cli.config import Settings, load_settings
-from memora_engine.embeddings.base import DenseEncoder, SparseEncoder
-from memora_engine.errors import ConfigurationError, InvalidInputError, MemoraError
-from memora_engine.graph_db.base import BaseGraphDB
-from memora_engine.llm import BaseBackendLLM, as_backend_llm, llm_from_environment
-from memora_engine.memora import Memora
+from memora_engine import ConfigurationError, InvalidInputError, Memora, MemoraError
+from memora_engine.llm import BaseBackendLLM, as_backend_llm, llm_from_settings
+from memora_engine.settings import MemoraSettings, StoreLayout
 from memora_engine.sync import default_portal
-from memora_engine.vector_db.base import BaseVectorDB
+
+Settings = MemoraSettings
+
+# Kept for ``memora reindex`` until it becomes a shell over ``Memora.reindex`` (its owner's
+# change): the layout now lives in ``MemoraSettings.layout``.
+EMBEDDED_VECTOR_DIR = StoreLayout(Path()).vector_dir.name
+
+
+def build_stores(settings: Settings, dense: Any = None, sparse: Any = None) -> tuple[Any, Any]:
+    """Deprecated: :func:`memora_engine.store_factory.build_stores` (for ``memora reindex``)."""
+    from memora_engine.store_factory import build_stores as build
+
+    return build(settings, dense_encoder=dense, sparse_encoder=sparse)
+
 
 __all__ = [
-    "EMBEDDED_GRAPH_FILE",
-    "EMBEDDED_VECTOR_DIR",
     "MODEL_HINT",
     "CliError",
     "CliState",
     "LLMChoice",
     "MemoraGroup",
-    "build_stores",
     "console",
     "dump_json",
     "err_console",
@@ -51,10 +58,6 @@ __all__ = [
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
-
-#: Layout of the embedded data directory (the one ``Memora.embedded`` opens).
-EMBEDDED_GRAPH_FILE = "graph.sqlite3"
-EMBEDDED_VECTOR_DIR = "vectors"
 
 ModelLike = BaseBackendLLM | BaseChatModel
 
@@ -202,7 +205,7 @@ def settings_from(ctx: click.Context, /, **flags: Any) -> Settings:
     """Load the settings for a command from its flags (``config_file`` picks the file)."""
     state = ctx.find_object(CliState) or CliState()
     config_file = flags.pop("config_file", None)
-    return load_settings(flags, env=state.env, config_file=config_file)
+    return MemoraSettings.load(flags, env=state.env, config_file=config_file)
 
 
 def require_value(value: str | None, flag: str, setting: str) -> str:
@@ -231,7 +234,8 @@ def resolve_llm(settings: Settings, state: CliState | None, *, raw: bool = False
     """Pick the models: injected > ``--model`` / settings > provider keys in the environment.
 
     Raises:
-        ConfigurationError: a configured model cannot be built (e.g. its package is missing).
+        ConfigurationError: a configured model cannot be built (its package or API key is
+            missing, or the provider is unknown).
     """
     if raw:
         return LLMChoice(None, None, "raw mode (--raw): messages are stored verbatim")
@@ -243,7 +247,7 @@ def resolve_llm(settings: Settings, state: CliState | None, *, raw: bool = False
         extraction = as_backend_llm(settings.model)
         description = settings.model
     else:
-        extraction = llm_from_environment(state.env if state else None)
+        extraction = llm_from_settings(settings)
         description = _describe(extraction)
     search = as_backend_llm(settings.search_model) if settings.search_model else extraction
     if extraction is None:
@@ -260,88 +264,60 @@ def _describe(llm: BaseBackendLLM | None) -> str:
     return f"{name} ({model})" if model else name
 
 
-def build_stores(
-    settings: Settings,
-    dense: DenseEncoder | None = None,
-    sparse: SparseEncoder | None = None,
-) -> tuple[BaseGraphDB, BaseVectorDB]:
-    """Build (without I/O) the graph and vector stores the settings describe.
+def no_store_error(settings: Settings) -> ConfigurationError:
+    """The error of a read-only command pointed at a folder without a store."""
+    return ConfigurationError(
+        f"No Memora store at {settings.path.resolve()}. Check --path / MEMORA_PATH; a store is "
+        "created by a writing command (`memora demo`, `memora import`, `memora orgs create`)."
+    )
 
-    Raises:
-        ConfigurationError: a missing optional package or a bad model folder.
+
+async def open_memora(
+    settings: Settings, llm: LLMChoice | None = None, *, create: bool = False
+) -> Memora:
+    """Open a set-up Memora on the configured stores (the caller closes it).
+
+    Only writing commands pass ``create=True``; the others fail with a clear error when no
+    embedded store exists at the path, instead of creating one there.
     """
-    from memora_engine.embeddings import default_dense_encoder, default_sparse_encoder
-
-    dense = dense or default_dense_encoder(settings.embedding_model_dir)
-    sparse = sparse or default_sparse_encoder()
-    graph: BaseGraphDB
-    vector: BaseVectorDB
-    if settings.neo4j_uri:
-        from memora_engine.graph_db import Neo4jGraphInterface
-
-        password = settings.neo4j_password.get_secret_value() if settings.neo4j_password else None
-        graph = Neo4jGraphInterface(
-            uri=settings.neo4j_uri,
-            username=settings.neo4j_username,
-            password=password,
-            database=settings.neo4j_database,
-        )
-    else:
-        from memora_engine.graph_db import SqliteGraphDB
-
-        settings.path.mkdir(parents=True, exist_ok=True)
-        graph = SqliteGraphDB(settings.path / EMBEDDED_GRAPH_FILE)
-    if settings.qdrant_url:
-        from memora_engine.vector_db import QdrantDB
-
-        api_key = settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None
-        vector = QdrantDB(
-            url=settings.qdrant_url,
-            api_key=api_key,
-            collection_name=settings.qdrant_collection,
-            dense_encoder=dense,
-            sparse_encoder=sparse,
-        )
-    else:
-        from memora_engine.vector_db import QdrantEdgeDB
-
-        settings.path.mkdir(parents=True, exist_ok=True)
-        vector = QdrantEdgeDB(
-            settings.path / EMBEDDED_VECTOR_DIR, dense_encoder=dense, sparse_encoder=sparse
-        )
-    return graph, vector
+    if not create and not settings.store_exists():
+        raise no_store_error(settings)
+    if llm is None or llm.raw:
+        return await _open_without_models(settings, create)
+    return await Memora.from_settings(
+        settings, extraction_model=llm.extraction, memory_search_model=llm.search, create=create
+    )
 
 
-async def open_memora(settings: Settings, llm: LLMChoice | None = None) -> Memora:
-    """Open a set-up Memora on the configured stores (the caller closes it)."""
-    extraction = llm.extraction if llm else None
-    search = llm.search if llm else None
-    if settings.embedded:
-        return await Memora.embedded(
-            settings.path,
-            extraction_model=extraction,
-            memory_search_model=search,
-            model_dir=settings.embedding_model_dir,
-        )
-    graph, vector = build_stores(settings)
-    memora = Memora(vector, graph, memory_search_model=search, extraction_model=extraction)
-    try:
-        await memora.setup()
-    except BaseException:
-        await memora.close()
-        raise
-    return memora
+async def _open_without_models(settings: Settings, create: bool) -> Memora:
+    """Open the stores with no model (searches, admin commands, raw mode)."""
+    raw = settings.model_copy(
+        update={
+            "model": None,
+            "search_model": None,
+            "openai_api_key": None,
+            "azure_openai_api_key": None,
+            "groq_api_key": None,
+            "together_api_key": None,
+        }
+    )
+    return await Memora.from_settings(raw, create=create)
 
 
 def with_memora(
     settings: Settings,
     body: Callable[[Memora], Awaitable[T]],
     llm: LLMChoice | None = None,
+    *,
+    create: bool = False,
 ) -> T:
-    """Open the stores, run ``body(memora)`` on the portal, close the stores; return the result."""
+    """Open the stores, run ``body(memora)`` on the portal, close the stores; return the result.
+
+    ``create=True`` for writing commands only (see :func:`open_memora`).
+    """
 
     async def go() -> T:
-        memora = await open_memora(settings, llm)
+        memora = await open_memora(settings, llm, create=create)
         try:
             return await body(memora)
         finally:

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
-from memora_engine.schema.models import Agent, Interaction, Memory, Organization, User
+from memora_engine import Agent, Interaction, Memory, Organization, User
 
 __all__ = [
     "agents_table",
     "fmt_time",
     "interaction_tree",
     "interactions_table",
+    "memories_list",
     "memories_table",
     "orgs_table",
     "users_table",
@@ -27,6 +29,13 @@ def fmt_time(value: datetime) -> str:
     return value.isoformat(timespec="minutes")
 
 
+def _id_column(table: Table, header: str, ids: Sequence[str]) -> None:
+    """An id column that is never wrapped or cut, whatever the terminal width (ids are copied
+    into other commands); the other columns wrap instead."""
+    width = max([len(header), *(len(i) for i in ids)])
+    table.add_column(header, style="dim", no_wrap=True, overflow="ignore", min_width=width)
+
+
 def _sources(memory: Memory) -> str:
     return ", ".join(str(m.msg_position) for m in memory.message_sources) or "-"
 
@@ -36,11 +45,12 @@ def memories_table(
     *,
     title: str | None = None,
     scores: Sequence[float] | None = None,
-    short_ids: bool = False,
+    superseded_by: Mapping[str, str] | None = None,
 ) -> Table:
-    """Memories with text, time, source message positions and id (and scores if given).
+    """Memories with text, time, source message positions and full id (and scores if given).
 
-    ``short_ids`` shows the first 8 characters of each id (for narrow, human-only output).
+    ``superseded_by`` (``--history``) marks each superseded version with the id of the version
+    that replaced it; current versions are marked ``current``.
     """
     table = Table(title=title, show_lines=False, expand=False)
     table.add_column("#", justify="right", style="dim")
@@ -49,13 +59,18 @@ def memories_table(
     table.add_column("memory", style="bold", overflow="fold", min_width=20)
     table.add_column("obtained at", overflow="fold")
     table.add_column("sources", justify="center", overflow="fold")
-    table.add_column("id" if short_ids else "memory_id", style="dim", overflow="fold")
+    if superseded_by is not None:
+        table.add_column("version", overflow="fold")
+    _id_column(table, "memory_id", [m.memory_id for m in memories])
     for index, memory in enumerate(memories, start=1):
         row = [str(index)]
         if scores is not None:
             row.append(f"{scores[index - 1]:.3f}")
-        shown_id = memory.memory_id[:8] if short_ids else memory.memory_id
-        row += [memory.memory, fmt_time(memory.obtained_at), _sources(memory), shown_id]
+        row += [memory.memory, fmt_time(memory.obtained_at), _sources(memory)]
+        if superseded_by is not None:
+            newer = superseded_by.get(memory.memory_id)
+            row.append(f"superseded by {newer}" if newer else "current")
+        row.append(memory.memory_id)
         table.add_row(*row)
     return table
 
@@ -63,7 +78,8 @@ def memories_table(
 def orgs_table(orgs: Sequence[Organization]) -> Table:
     """Organizations, newest first."""
     table = Table(title="Organizations")
-    for column in ("org_id", "name", "created at"):
+    _id_column(table, "org_id", [o.org_id for o in orgs])
+    for column in ("name", "created at"):
         table.add_column(column)
     for org in orgs:
         table.add_row(org.org_id, org.org_name, fmt_time(org.created_at))
@@ -73,7 +89,8 @@ def orgs_table(orgs: Sequence[Organization]) -> Table:
 def users_table(users: Sequence[User]) -> Table:
     """Users of one organization."""
     table = Table(title="Users")
-    for column in ("user_id", "name", "created at"):
+    _id_column(table, "user_id", [u.user_id for u in users])
+    for column in ("name", "created at"):
         table.add_column(column)
     for user in users:
         table.add_row(user.user_id, user.user_name, fmt_time(user.created_at))
@@ -83,8 +100,10 @@ def users_table(users: Sequence[User]) -> Table:
 def agents_table(agents: Sequence[Agent]) -> Table:
     """Agents (org-level, or owned by a user)."""
     table = Table(title="Agents")
-    for column in ("agent_id", "label", "user_id", "created at"):
-        table.add_column(column)
+    _id_column(table, "agent_id", [a.agent_id for a in agents])
+    table.add_column("label")
+    _id_column(table, "user_id", [a.user_id or "-" for a in agents])
+    table.add_column("created at")
     for agent in agents:
         table.add_row(
             agent.agent_id, agent.agent_label, agent.user_id or "-", fmt_time(agent.created_at)
@@ -95,8 +114,10 @@ def agents_table(agents: Sequence[Agent]) -> Table:
 def interactions_table(interactions: Sequence[Interaction]) -> Table:
     """Interactions with their message and memory counts."""
     table = Table(title="Interactions")
-    for column in ("interaction_id", "agent_id", "created at", "updated at", "msgs", "mems"):
-        table.add_column(column)
+    _id_column(table, "interaction_id", [i.interaction_id for i in interactions])
+    _id_column(table, "agent_id", [i.agent_id for i in interactions])
+    for column in ("created at", "updated at", "msgs", "mems"):
+        table.add_column(column, overflow="fold")
     for item in interactions:
         table.add_row(
             item.interaction_id,
@@ -125,10 +146,38 @@ def interaction_tree(interaction: Interaction, *, label: str | None = None) -> T
         key=lambda m: (min((s.msg_position for s in m.message_sources), default=-1), m.obtained_at),
     )
     for memory in ordered:
-        node = memories.add(f"[green]{memory.memory}[/] [dim]{memory.memory_id[:8]}[/]")
+        node = memories.add(f"[green]{memory.memory}[/] [dim]{memory.memory_id}[/]")
         positions = [f"#{m.msg_position}" for m in memory.message_sources]
         node.add(f"[dim]sources: {', '.join(positions) or 'none (truncated)'}[/]")
     return tree
+
+
+#: Narrowest console on which the memories table keeps every column readable.
+_TABLE_MIN_WIDTH = 100
+
+
+def memories_list(
+    memories: Sequence[Memory],
+    *,
+    scores: Sequence[float] | None = None,
+    superseded_by: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Memories as short lines for narrow consoles: the full id alone on its line (so it is
+    never wrapped or cut), then time / sources / score, the text, and the version mark."""
+    lines: list[str] = []
+    for index, memory in enumerate(memories, start=1):
+        lines.append(f"[bold]{index:>2}[/] [dim]{memory.memory_id}[/]")
+        details = [fmt_time(memory.obtained_at), f"sources {_sources(memory)}"]
+        if scores is not None:
+            details.append(f"score {scores[index - 1]:.3f}")
+        lines.append("   " + " | ".join(details))
+        lines.append(f"   [bold]{escape(memory.memory)}[/]")
+        if superseded_by is not None:
+            newer = superseded_by.get(memory.memory_id)
+            lines.append("   superseded by" if newer else "   current")
+            if newer:
+                lines.append(f"   [dim]{newer}[/]")
+    return lines
 
 
 def print_memories(
@@ -138,10 +187,16 @@ def print_memories(
     title: str,
     scores: Sequence[float] | None = None,
     empty: str = "No memories.",
-    short_ids: bool = False,
+    superseded_by: Mapping[str, str] | None = None,
 ) -> None:
-    """Print a memories table, or one dim line when there are none."""
+    """Print a memories table (a list on consoles narrower than 100 columns, so ids are never
+    cut), or one dim line when there are none."""
     if not memories:
         out.print(f"[dim]{title}: {empty}[/]")
         return
-    out.print(memories_table(memories, title=title, scores=scores, short_ids=short_ids))
+    if out.width < _TABLE_MIN_WIDTH:
+        out.print(f"[bold]{escape(title)}[/]")
+        for line in memories_list(memories, scores=scores, superseded_by=superseded_by):
+            out.print(line)
+        return
+    out.print(memories_table(memories, title=title, scores=scores, superseded_by=superseded_by))

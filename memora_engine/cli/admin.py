@@ -10,8 +10,10 @@ from typing import Any
 
 import click
 
+from memora_engine import Memora, MemorySearchScope
 from memora_engine.cli._common import (
     MemoraGroup,
+    Settings,
     dump_json,
     json_option,
     require_value,
@@ -25,11 +27,17 @@ from memora_engine.cli._render import (
     interactions_table,
     print_memories,
 )
-from memora_engine.cli.config import Settings
-from memora_engine.memora import Memora
-from memora_engine.vector_db.base import MemorySearchScope
 
-__all__ = ["emit", "interactions", "memories", "resolve_ids", "search"]
+__all__ = [
+    "confirm",
+    "deleted",
+    "emit",
+    "interactions",
+    "memories",
+    "not_found",
+    "resolve_ids",
+    "search",
+]
 
 _org = click.option("--org", "org_id", default=None, help="Organization id [env MEMORA_ORG_ID].")
 _user = click.option("--user", "user_id", default=None, help="User id [env MEMORA_USER_ID].")
@@ -61,6 +69,18 @@ def confirm(yes: bool, what: str) -> None:
     """Ask before deleting, unless ``--yes``."""
     if not yes:
         click.confirm(f"Delete {what}? This cannot be undone", abort=True)
+
+
+def not_found(what: str) -> None:
+    """Report that the thing to delete does not exist: one ``Error:`` line, exit status 1."""
+    raise click.ClickException(f"{what} not found; nothing was deleted.")
+
+
+def deleted(done: bool, what: str) -> None:
+    """Print ``Deleted ...`` or fail with "not found" (exit 1)."""
+    if not done:
+        not_found(what[:1].upper() + what[1:])
+    _console().print(f"Deleted {what}.")
 
 
 # ---------------------------------------------------------------------- search
@@ -147,22 +167,46 @@ def memories() -> None:
 @_agent
 @click.option("--skip", type=click.IntRange(0), default=0, show_default=True)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=100, show_default=True)
+@click.option(
+    "--history",
+    is_flag=True,
+    help="Every version: superseded ones too, marked with the id of the version replacing them.",
+)
 @json_option
 @store_options
 @click.pass_context
-def memories_list(ctx: click.Context, /, skip: int, limit: int, as_json: bool, **opts: Any) -> None:
-    """A user's memories, newest first (every version, superseded ones included)."""
+def memories_list(
+    ctx: click.Context, /, skip: int, limit: int, history: bool, as_json: bool, **opts: Any
+) -> None:
+    """A user's memories, newest first: current versions (``--history``: every version)."""
     settings, org_id, user_id = resolve_ids(ctx, opts, user=True)
-    found = with_memora(
-        settings,
-        lambda m: m.graph.get_all_user_memories(
-            org_id, user_id, settings.agent_id, skip=skip, limit=limit
-        ),
-    )
+
+    async def body(memora: Memora) -> tuple[list[Any], dict[str, str]]:
+        found = await memora.list_memories(
+            org_id,
+            user_id,
+            agent_id=settings.agent_id,
+            include_history=history,
+            skip=skip,
+            limit=limit,
+        )
+        links = await memora.list_memory_links(org_id, user_id) if history else []
+        return found, dict(links)
+
+    found, replaced_by = with_memora(settings, body)
     if as_json:
-        dump_json(found)
-    else:
-        print_memories(_console(), found, title=f"Memories of user {user_id}")
+        if history:
+            dump_json(
+                [
+                    {**m.model_dump(mode="json"), "superseded_by": replaced_by.get(m.memory_id)}
+                    for m in found
+                ]
+            )
+        else:
+            dump_json(found)
+        return
+    title = f"Memories of user {user_id}" + (" (every version)" if history else "")
+    print_memories(_console(), found, title=title, superseded_by=replaced_by if history else None)
 
 
 @memories.command("show")
@@ -175,7 +219,7 @@ def memories_list(ctx: click.Context, /, skip: int, limit: int, as_json: bool, *
 def memories_show(ctx: click.Context, /, memory_id: str, as_json: bool, **opts: Any) -> None:
     """One memory as stored, with its source messages."""
     settings, org_id, user_id = resolve_ids(ctx, opts, user=True)
-    memory = with_memora(settings, lambda m: m.graph.get_user_memory(org_id, user_id, memory_id))
+    memory = with_memora(settings, lambda m: m.get_memory(org_id, user_id, memory_id))
     if as_json:
         dump_json(memory)
         return
@@ -195,9 +239,7 @@ def memories_show(ctx: click.Context, /, memory_id: str, as_json: bool, **opts: 
 def memories_history(ctx: click.Context, /, memory_id: str, as_json: bool, **opts: Any) -> None:
     """The history chain of a memory, newest first (whichever version's id is given)."""
     settings, org_id, user_id = resolve_ids(ctx, opts, user=True)
-    chain = with_memora(
-        settings, lambda m: m.graph.get_user_memory_history(org_id, user_id, memory_id)
-    )
+    chain = with_memora(settings, lambda m: m.get_memory_history(org_id, user_id, memory_id))
     if as_json:
         dump_json(chain)
     else:
@@ -215,8 +257,30 @@ def memories_delete(ctx: click.Context, /, memory_id: str, yes: bool, **opts: An
     """Delete one memory (its history chain is re-linked around it)."""
     settings, org_id, user_id = resolve_ids(ctx, opts, user=True)
     confirm(yes, f"memory {memory_id}")
-    with_memora(settings, lambda m: m.graph.delete_user_memory(org_id, user_id, memory_id))
-    _console().print(f"Deleted memory {memory_id}.")
+    done = with_memora(settings, lambda m: m.delete_memory(org_id, user_id, memory_id))
+    deleted(done, f"memory {memory_id}")
+
+
+@memories.command("delete-all")
+@_org
+@_user
+@_yes
+@store_options
+@click.pass_context
+def memories_delete_all(ctx: click.Context, /, yes: bool, **opts: Any) -> None:
+    """Delete every memory of one user (all versions); the interactions stay."""
+    settings, org_id, user_id = resolve_ids(ctx, opts, user=True)
+
+    async def body(memora: Memora) -> int:
+        await memora.get_user(org_id, user_id)  # UserNotFoundError: exit 1, nothing asked
+        return await memora.delete_all_memories(org_id, user_id)
+
+    if not yes:
+        # Check the user exists before asking.
+        with_memora(settings, lambda m: m.get_user(org_id, user_id))
+    confirm(yes, f"every memory of user {user_id} in organization {org_id}")
+    count = with_memora(settings, body)
+    _console().print(f"Deleted {count} memories of user {user_id}.")
 
 
 # ---------------------------------------------------------------------- interactions
@@ -240,14 +304,7 @@ def interactions_list(
     settings, org_id, user_id = resolve_ids(ctx, opts, user=True)
     found = with_memora(
         settings,
-        lambda m: m.graph.get_all_user_interactions(
-            org_id,
-            user_id,
-            with_their_messages=True,
-            with_their_memories=True,
-            skip=skip,
-            limit=limit,
-        ),
+        lambda m: m.list_interactions(org_id, user_id, skip=skip, limit=limit),
     )
     if as_json:
         dump_json(found)
@@ -267,9 +324,7 @@ def interactions_show(
 ) -> None:
     """One interaction with its messages and the memories it produced (with sources)."""
     settings, org_id, user_id = resolve_ids(ctx, opts, user=True)
-    found = with_memora(
-        settings, lambda m: m.graph.get_interaction(org_id, user_id, interaction_id)
-    )
+    found = with_memora(settings, lambda m: m.get_interaction(org_id, user_id, interaction_id))
     if as_json:
         dump_json(found)
     else:
@@ -287,8 +342,5 @@ def interactions_delete(ctx: click.Context, /, interaction_id: str, yes: bool, *
     """Delete one interaction, its messages and the memories it produced."""
     settings, org_id, user_id = resolve_ids(ctx, opts, user=True)
     confirm(yes, f"interaction {interaction_id} and its memories")
-    with_memora(
-        settings,
-        lambda m: m.graph.delete_user_interaction_and_its_memories(org_id, user_id, interaction_id),
-    )
-    _console().print(f"Deleted interaction {interaction_id}.")
+    done = with_memora(settings, lambda m: m.delete_interaction(org_id, user_id, interaction_id))
+    deleted(done, f"interaction {interaction_id}")

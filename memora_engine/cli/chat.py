@@ -14,6 +14,7 @@ from typing import Any
 
 import click
 
+from memora_engine import LLMError, Memora, Memory
 from memora_engine.cli._common import (
     CliState,
     LLMChoice,
@@ -27,10 +28,7 @@ from memora_engine.cli._common import (
     store_options,
 )
 from memora_engine.cli._render import print_memories
-from memora_engine.errors import LLMError
-from memora_engine.llm.base import BaseBackendLLM
-from memora_engine.memora import Memora
-from memora_engine.schema.models import Memory
+from memora_engine.llm import BaseBackendLLM
 
 __all__ = ["ChatSession", "chat"]
 
@@ -114,12 +112,12 @@ class ChatSession:
 
 async def _pick_agent(memora: Memora, org_id: str, user_id: str, agent_id: str | None) -> str:
     if agent_id:
-        await memora.graph.get_agent(org_id, agent_id)
+        await memora.get_agent(org_id, agent_id)
         return agent_id
-    for agent in await memora.graph.get_all_user_agents(org_id, user_id):
+    for agent in await memora.list_agents(org_id, user_id=user_id):
         if agent.agent_label == _AGENT_LABEL:
             return agent.agent_id
-    created = await memora.graph.create_agent(org_id, _AGENT_LABEL, user_id)
+    created = await memora.create_agent(org_id, _AGENT_LABEL, user_id)
     return created.agent_id
 
 
@@ -160,7 +158,7 @@ def chat(
     out = console()
     memora = run(open_memora(settings, memory_llm))
     try:
-        user = run(memora.graph.get_user(org_id, user_id))
+        user = run(memora.get_user(org_id, user_id))
         agent_id = run(_pick_agent(memora, org_id, user_id, settings.agent_id))
         session = ChatSession(
             memora,
@@ -192,13 +190,13 @@ def chat(
                 out.print(f"[red]The model failed:[/] {exc} (try again, or /quit to save)")
                 continue
             if show_recall and recalled:
-                print_memories(out, recalled, title="recalled", short_ids=True)
+                print_memories(out, recalled, title="recalled")
             out.print(f"[bold]assistant[/] > {reply}")
         saved = run(session.save())
         if saved is None:
             out.print("Nothing to save.")
         else:
-            interaction = run(memora.graph.get_interaction(org_id, user_id, saved[0]))
+            interaction = run(memora.get_interaction(org_id, user_id, saved[0]))
             out.print(
                 f"Saved interaction {saved[0]} with {len(interaction.messages)} messages and "
                 f"{len(interaction.memories)} memories."

@@ -8,7 +8,7 @@ contradicting update, and prints the stored graph (interaction, messages, memori
 
 from __future__ import annotations
 
-import functools
+from datetime import datetime, timezone
 from typing import Any
 
 import click
@@ -16,9 +16,17 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
+from memora_engine import (
+    ContraryMemoryToStore,
+    Interaction,
+    Memora,
+    MemoriesAndInteraction,
+    Memory,
+)
 from memora_engine.cli._common import (
     CliState,
     LLMChoice,
+    Settings,
     console,
     llm_options,
     open_memora,
@@ -28,17 +36,6 @@ from memora_engine.cli._common import (
     store_options,
 )
 from memora_engine.cli._render import interaction_tree, print_memories
-from memora_engine.cli.config import Settings
-from memora_engine.errors import ConfigurationError
-from memora_engine.ids import utc_now
-from memora_engine.memora import Memora
-from memora_engine.schema.models import Interaction, Memory
-from memora_engine.schema.storage import (
-    ContraryMemoryToStore,
-    MemoriesAndInteraction,
-    MessageIn,
-)
-from memora_engine.vector_db.base import MemorySearchScope
 
 __all__ = ["CONVERSATION", "CORRECTION", "FOLLOW_UP", "RECALL_MESSAGE", "demo"]
 
@@ -92,7 +89,7 @@ CORRECTION: list[dict[str, str]] = [
 ]
 #: The message of the guide's recall example.
 RECALL_MESSAGE = "Sarah is really in pain more nowadays, so both of us can't sleep."
-_show = functools.partial(print_memories, short_ids=True)
+_show = print_memories
 _SEARCH_QUERIES = ["Who is my wife?", "When is my wife due?"]
 _NO_PROVIDER = (
     "No LLM provider found (use --model or set OPENAI_API_KEY / GROQ_API_KEY / "
@@ -110,11 +107,8 @@ def demo(
     """Run the main job end to end: save, update, recall, search, history, graph."""
     settings = settings_from(ctx, model=model, search_model=search_model, **opts)
     out = console()
-    try:
-        llm = resolve_llm(settings, ctx.find_object(CliState), raw=raw)
-    except ConfigurationError as exc:
-        out.print(f"[yellow]The configured LLM cannot be used ({exc}); using raw mode.[/]")
-        llm = LLMChoice(None, None, "raw mode")
+    # A model the user named that cannot be built is an error (one `Error:` line, exit 1).
+    llm = resolve_llm(settings, ctx.find_object(CliState), raw=raw)
     if raw:
         out.print("Raw mode (--raw): messages are stored verbatim as memories, no LLM calls.")
     elif llm.raw:
@@ -125,7 +119,7 @@ def demo(
 
 
 async def _run_demo(settings: Settings, llm: LLMChoice, out: Console) -> None:
-    memora = await open_memora(settings, llm)
+    memora = await open_memora(settings, llm, create=True)
     try:
         await _steps(memora, llm, out)
     finally:
@@ -136,14 +130,12 @@ async def _run_demo(settings: Settings, llm: LLMChoice, out: Console) -> None:
 async def _steps(memora: Memora, llm: LLMChoice, out: Console) -> None:
     infer = None if not llm.raw else False
     # Load the embedding model before writing anything, so a missing model fails cleanly.
-    await memora.vector_db.search_memories(
-        ["warm up"], MemorySearchScope.USER, "memora-demo", "memora-demo"
-    )
+    await memora.search_memories_as_one("memora-demo", "memora-demo", ["warm up"])
 
     out.rule("1. An organization, a user and his personal agent")
-    org = await memora.graph.create_organization("Memora demo")
-    user = await memora.graph.create_user(org.org_id, "Jake")
-    agent = await memora.graph.create_agent(org.org_id, "Jenny, Personal AI", user.user_id)
+    org = await memora.create_organization("Memora demo")
+    user = await memora.create_user(org.org_id, "Jake")
+    agent = await memora.create_agent(org.org_id, "Jenny, Personal AI", user.user_id)
     ids = Table(show_header=True)
     for column in ("what", "name", "id"):
         ids.add_column(column)
@@ -157,9 +149,9 @@ async def _steps(memora: Memora, llm: LLMChoice, out: Console) -> None:
     for message in CONVERSATION:
         out.print(f"  [cyan]{message['role']}[/]: {message['content']}")
     interaction_id, _ = await memora.save_or_update_interaction_and_memories(
-        org_id, user_id, agent_id, CONVERSATION, current_datetime=utc_now(), infer=infer
+        org_id, user_id, agent_id, CONVERSATION, current_datetime=_now(), infer=infer
     )
-    saved = await memora.graph.get_interaction(org_id, user_id, interaction_id)
+    saved = await memora.get_interaction(org_id, user_id, interaction_id)
     _show(out, _by_position(saved.memories), title=f"Memories of interaction {interaction_id}")
 
     out.rule("3. Update it with two more messages")
@@ -172,10 +164,10 @@ async def _steps(memora: Memora, llm: LLMChoice, out: Console) -> None:
         agent_id,
         updated,
         interaction_id=interaction_id,
-        current_datetime=utc_now(),
+        current_datetime=_now(),
         infer=infer,
     )
-    after = await memora.graph.get_interaction(org_id, user_id, interaction_id)
+    after = await memora.get_interaction(org_id, user_id, interaction_id)
     _show(out, _by_position(_new_memories(saved, after)), title="New memories from the update")
 
     out.rule("4. Recall for a new message")
@@ -200,7 +192,7 @@ async def _steps(memora: Memora, llm: LLMChoice, out: Console) -> None:
         out.print(f"  [cyan]{message['role']}[/]: {message['content']}")
     newest = await _contradict(memora, llm, out, after, org_id, user_id, agent_id, updated)
     if newest is not None:
-        chain = await memora.graph.get_user_memory_history(org_id, user_id, newest)
+        chain = await memora.get_memory_history(org_id, user_id, newest)
         _show(out, chain, title="History (newest first)")
         found = await memora.search_memories_as_one(
             org_id, user_id, ["When is Sarah due?"], limit=3
@@ -208,8 +200,8 @@ async def _steps(memora: Memora, llm: LLMChoice, out: Console) -> None:
         _show(out, found, title="Search now resolves to the newest version")
 
     out.rule("7. The stored graph")
-    final = await memora.graph.get_interaction(org_id, user_id, interaction_id)
-    links = await memora.graph.get_user_memory_links(org_id, user_id)
+    final = await memora.get_interaction(org_id, user_id, interaction_id)
+    links = await memora.list_memory_links(org_id, user_id)
     root = Tree(f"[bold]Organization[/] {org.org_name} [dim]{org_id}[/]")
     user_node = root.add(f"[bold]User[/] {user.user_name} [dim]{user_id}[/]")
     user_node.add(f"[bold]Agent[/] {agent.agent_label} [dim]{agent_id}[/]")
@@ -222,6 +214,10 @@ async def _steps(memora: Memora, llm: LLMChoice, out: Console) -> None:
         f"\nExplore: memora memories list --org {org_id} --user {user_id}   "
         f'memora search --org {org_id} --user {user_id} "allergies"'
     )
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 def _by_position(memories: list[Memory]) -> list[Memory]:
@@ -252,18 +248,18 @@ async def _contradict(
             agent_id,
             corrected,
             interaction_id=current.interaction_id,
-            current_datetime=utc_now(),
+            current_datetime=_now(),
         )
-        after = await memora.graph.get_interaction(org_id, user_id, current.interaction_id)
+        after = await memora.get_interaction(org_id, user_id, current.interaction_id)
         added = {m.memory_id for m in _new_memories(current, after)}
-        links = await memora.graph.get_user_memory_links(org_id, user_id)
+        links = await memora.list_memory_links(org_id, user_id)
         newer = [new for _, new in links if new in added]
         if not newer:
             out.print("[dim]The model marked no memory as contradicted this time.[/]")
             return None
         return newer[0]
     # Raw mode has no model to detect contradictions: record the correction explicitly as a new
-    # version of the due-date memory, through the same graph write a model-driven save uses.
+    # version of the due-date memory, through `Memora.restore_interaction`.
     target = next(
         (m for m in current.memories if any(s.msg_position == 4 for s in m.message_sources)),
         None,
@@ -278,21 +274,21 @@ async def _contradict(
         "[dim]Raw mode has no model to detect the contradiction, so the demo records the "
         f"correction explicitly as a new version of memory {target.memory_id}.[/]"
     )
-    write = MemoriesAndInteraction(
-        interaction=[MessageIn.model_validate(m) for m in corrected],
-        interaction_date=utc_now(),
-        contrary_memories=[
-            ContraryMemoryToStore(
-                memory=f"user_{user_id}'s wife Sarah is now due on December 20th",
-                source_msg_block_pos=[len(messages)],
-                existing_contrary_memory_id=target.memory_id,
-            )
-        ],
+    write = MemoriesAndInteraction.model_validate(
+        {
+            "interaction": corrected,
+            "interaction_date": _now(),
+            "contrary_memories": [
+                ContraryMemoryToStore(
+                    memory=f"user_{user_id}'s wife Sarah is now due on December 20th",
+                    source_msg_block_pos=[len(messages)],
+                    existing_contrary_memory_id=target.memory_id,
+                )
+            ],
+        }
     )
-    await memora.graph.update_interaction_and_memories(
-        org_id, agent_id, user_id, current.interaction_id, write
+    await memora.restore_interaction(
+        org_id, user_id, agent_id, write, interaction_id=current.interaction_id, update=True
     )
-    chain_head = await memora.graph.fetch_user_memories_resolved(
-        [{"memory_id": target.memory_id, "org_id": org_id, "user_id": user_id}]
-    )
-    return chain_head[0].memory_id if chain_head else None
+    chain = await memora.get_memory_history(org_id, user_id, target.memory_id)
+    return chain[0].memory_id if chain else None

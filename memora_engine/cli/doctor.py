@@ -15,11 +15,11 @@ from typing import Any
 import click
 from rich.table import Table
 
-from memora_engine import __version__
+from memora_engine import Memora, MemoraError, __version__
 from memora_engine.cli._common import (
     MODEL_HINT,
     CliState,
-    build_stores,
+    Settings,
     console,
     dump_json,
     json_option,
@@ -28,11 +28,8 @@ from memora_engine.cli._common import (
     settings_from,
     store_options,
 )
-from memora_engine.cli.config import Settings
 from memora_engine.embeddings import DEFAULT_DENSE_MODEL, resolve_model_dir
-from memora_engine.errors import BackendUnavailableError, ConfigurationError, MemoraError
-from memora_engine.graph_db.base import BaseGraphDB
-from memora_engine.vector_db.base import BaseVectorDB
+from memora_engine.errors import BackendUnavailableError, ConfigurationError
 
 __all__ = ["Check", "doctor", "run_checks"]
 
@@ -75,57 +72,66 @@ async def run_checks(settings: Settings, state: CliState | None) -> list[Check]:
         ),
     ]
     if settings.embedded:
-        path = settings.path
-        status = "ok" if path.exists() else "warn"
-        detail = f"{path.resolve()}" + ("" if path.exists() else " (created on first use)")
-        checks.append(Check("data directory", status, detail))
+        path = settings.path.resolve()
+        if not settings.layout.exists():
+            checks.append(
+                Check(
+                    "data directory",
+                    "warn",
+                    f"{path}: no store yet (doctor creates nothing)",
+                    "Run `memora demo` or `memora import FILE` to create one, or fix --path.",
+                )
+            )
+            checks.append(await _check_dense(settings))
+            checks.append(_check_llm(settings, state))
+            return checks
+        checks.append(Check("data directory", "ok", str(path)))
     checks.append(await _check_dense(settings))
-    graph: BaseGraphDB | None = None
-    vector: BaseVectorDB | None = None
-    try:
-        graph, vector = build_stores(settings)
-    except MemoraError as exc:
-        checks.append(Check("stores", "FAIL", _first_line(exc), _store_fix(exc, "store")))
-    graph_ok = vector_ok = False
-    if graph is not None:
-        where = settings.neo4j_uri or str(settings.path / "graph.sqlite3")
-        try:
-            await graph.setup()
-            orgs = await graph.get_all_organizations()
-            checks.append(Check("graph store", "ok", f"{where}: {len(orgs)} organization(s)"))
-            graph_ok = True
-        except MemoraError as exc:
-            checks.append(
-                Check(
-                    "graph store",
-                    "FAIL",
-                    f"{where}: {_first_line(exc)}",
-                    _store_fix(exc, "graph store"),
-                )
-            )
-    if vector is not None:
-        where = settings.qdrant_url or str(settings.path / "vectors")
-        try:
-            await vector.setup()
-            points = await vector.count()
-            checks.append(Check("vector store", "ok", f"{where}: {points} point(s)"))
-            vector_ok = True
-        except MemoraError as exc:
-            checks.append(
-                Check(
-                    "vector store",
-                    "FAIL",
-                    f"{where}: {_first_line(exc)}",
-                    _store_fix(exc, "vector store"),
-                )
-            )
-    if graph is not None and vector is not None and graph_ok and vector_ok:
-        checks.append(await _check_consistency(graph, vector))
-    for store in (graph, vector):
-        if store is not None:
-            with contextlib.suppress(MemoraError):
-                await store.close()
+    checks.extend(await _check_stores(settings))
     checks.append(_check_llm(settings, state))
+    return checks
+
+
+async def _check_stores(settings: Settings) -> list[Check]:
+    """Open the stores through Memora (no model, creating nothing); check the index."""
+    where = settings.where()
+    try:
+        memora = await Memora.from_settings(
+            settings.model_copy(
+                update={
+                    "model": None,
+                    "search_model": None,
+                    "openai_api_key": None,
+                    "azure_openai_api_key": None,
+                    "groq_api_key": None,
+                    "together_api_key": None,
+                }
+            ),
+            create=False,
+        )
+    except MemoraError as exc:
+        return [Check("stores", "FAIL", f"{where}: {_first_line(exc)}", _store_fix(exc, "store"))]
+    try:
+        orgs = await memora.list_organizations()
+        status = await memora.index_status()
+    except MemoraError as exc:
+        return [Check("stores", "FAIL", f"{where}: {_first_line(exc)}", _store_fix(exc, "store"))]
+    finally:
+        with contextlib.suppress(MemoraError):
+            await memora.close()
+    checks = [
+        Check("stores", "ok", f"{where}: {len(orgs)} organization(s), {status.points} point(s)")
+    ]
+    detail = (
+        f"{status.memories} memories in the graph, {status.indexed} indexed, "
+        f"{status.stray} stray point(s)"
+    )
+    if status.missing:
+        checks.append(Check("index", "FAIL", detail, "Run `memora reindex`."))
+    elif status.stray:
+        checks.append(Check("index", "warn", detail, "Harmless; `memora reindex` removes them."))
+    else:
+        checks.append(Check("index", "ok", detail))
     return checks
 
 
@@ -150,35 +156,15 @@ async def _check_dense(settings: Settings) -> Check:
     )
 
 
-async def _check_consistency(graph: BaseGraphDB, vector: BaseVectorDB) -> Check:
-    total = missing = 0
-    after: str | None = None
-    while True:
-        page = await graph.list_memories_for_indexing(after_memory_id=after, limit=1000)
-        if not page:
-            break
-        ids = [m.memory_id for m in page]
-        missing += len(ids) - len(await vector.existing_ids(ids))
-        total += len(ids)
-        after = ids[-1]
-        if len(page) < 1000:
-            break
-    points = await vector.count()
-    stray = max(points - (total - missing), 0)
-    detail = f"{total} memories in the graph, {total - missing} indexed, {stray} stray point(s)"
-    if missing:
-        return Check("index", "FAIL", detail, "Run `memora reindex`.")
-    if stray:
-        return Check("index", "warn", detail, "Harmless; `memora reindex` removes them.")
-    return Check("index", "ok", detail)
-
-
 def _check_llm(settings: Settings, state: CliState | None) -> Check:
     try:
         choice = resolve_llm(settings, state)
     except MemoraError as exc:
         return Check(
-            "LLM", "FAIL", _first_line(exc), "Install the provider's package or fix --model."
+            "LLM",
+            "FAIL",
+            _first_line(exc),
+            "Set the API key the message names, install the provider's package, or fix --model.",
         )
     if choice.raw:
         return Check(

@@ -6,6 +6,7 @@ from typing import Any
 
 import click
 
+from memora_engine import Memora
 from memora_engine.cli._common import (
     MemoraGroup,
     json_option,
@@ -13,12 +14,11 @@ from memora_engine.cli._common import (
     store_options,
     with_memora,
 )
-from memora_engine.cli._common import console as _console
 from memora_engine.cli._render import agents_table, orgs_table, users_table
 from memora_engine.cli.admin import confirm as _confirm
+from memora_engine.cli.admin import deleted as _deleted
 from memora_engine.cli.admin import emit as _emit
 from memora_engine.cli.admin import resolve_ids as _ids
-from memora_engine.memora import Memora
 
 __all__ = ["agents", "orgs", "users"]
 
@@ -40,7 +40,7 @@ def orgs() -> None:
 def orgs_list(ctx: click.Context, /, as_json: bool, **opts: Any) -> None:
     """Every organization, newest first."""
     settings = settings_from(ctx, **opts)
-    found = with_memora(settings, lambda m: m.graph.get_all_organizations())
+    found = with_memora(settings, lambda m: m.list_organizations())
     _emit(as_json, found, orgs_table(found))
 
 
@@ -55,7 +55,7 @@ def orgs_create(
 ) -> None:
     """Create an organization."""
     settings = settings_from(ctx, **opts)
-    org = with_memora(settings, lambda m: m.graph.create_organization(name, org_id=new_id))
+    org = with_memora(settings, lambda m: m.create_organization(name, org_id=new_id), create=True)
     _emit(as_json, org, orgs_table([org]))
 
 
@@ -67,7 +67,7 @@ def orgs_create(
 def orgs_show(ctx: click.Context, /, org_id: str, as_json: bool, **opts: Any) -> None:
     """One organization."""
     settings = settings_from(ctx, **opts)
-    org = with_memora(settings, lambda m: m.graph.get_organization(org_id))
+    org = with_memora(settings, lambda m: m.get_organization(org_id))
     _emit(as_json, org, orgs_table([org]))
 
 
@@ -80,7 +80,7 @@ def orgs_show(ctx: click.Context, /, org_id: str, as_json: bool, **opts: Any) ->
 def orgs_rename(ctx: click.Context, /, org_id: str, name: str, as_json: bool, **opts: Any) -> None:
     """Rename an organization."""
     settings = settings_from(ctx, **opts)
-    org = with_memora(settings, lambda m: m.graph.update_organization(org_id, name))
+    org = with_memora(settings, lambda m: m.update_organization(org_id, name))
     _emit(as_json, org, orgs_table([org]))
 
 
@@ -93,8 +93,8 @@ def orgs_delete(ctx: click.Context, /, org_id: str, yes: bool, **opts: Any) -> N
     """Delete an organization and everything in it (users, agents, memories, vectors)."""
     settings = settings_from(ctx, **opts)
     _confirm(yes, f"organization {org_id} and everything in it")
-    with_memora(settings, lambda m: m.graph.delete_organization(org_id))
-    _console().print(f"Deleted organization {org_id}.")
+    done = with_memora(settings, lambda m: m.delete_organization(org_id))
+    _deleted(done, f"organization {org_id}")
 
 
 # ---------------------------------------------------------------------- users
@@ -111,7 +111,7 @@ def users() -> None:
 def users_list(ctx: click.Context, /, as_json: bool, **opts: Any) -> None:
     """Every user of the organization, newest first."""
     settings, org_id, _ = _ids(ctx, opts)
-    found = with_memora(settings, lambda m: m.graph.get_all_org_users(org_id))
+    found = with_memora(settings, lambda m: m.list_users(org_id))
     _emit(as_json, found, users_table(found))
 
 
@@ -127,7 +127,7 @@ def users_create(
 ) -> None:
     """Create a user in the organization."""
     settings, org_id, _ = _ids(ctx, opts)
-    user = with_memora(settings, lambda m: m.graph.create_user(org_id, name, user_id=new_id))
+    user = with_memora(settings, lambda m: m.create_user(org_id, name, user_id=new_id))
     _emit(as_json, user, users_table([user]))
 
 
@@ -140,7 +140,7 @@ def users_create(
 def users_show(ctx: click.Context, /, user_id: str, as_json: bool, **opts: Any) -> None:
     """One user."""
     settings, org_id, _ = _ids(ctx, opts)
-    user = with_memora(settings, lambda m: m.graph.get_user(org_id, user_id))
+    user = with_memora(settings, lambda m: m.get_user(org_id, user_id))
     _emit(as_json, user, users_table([user]))
 
 
@@ -156,7 +156,7 @@ def users_rename(
 ) -> None:
     """Rename a user (memories mentioning them read differently at once)."""
     settings, org_id, _ = _ids(ctx, opts)
-    user = with_memora(settings, lambda m: m.graph.update_user(org_id, user_id, name))
+    user = with_memora(settings, lambda m: m.update_user(org_id, user_id, name))
     _emit(as_json, user, users_table([user]))
 
 
@@ -170,8 +170,8 @@ def users_delete(ctx: click.Context, /, user_id: str, yes: bool, **opts: Any) ->
     """Delete a user with their interactions, memories and vectors."""
     settings, org_id, _ = _ids(ctx, opts)
     _confirm(yes, f"user {user_id} and all their data")
-    with_memora(settings, lambda m: m.graph.delete_user(org_id, user_id))
-    _console().print(f"Deleted user {user_id}.")
+    done = with_memora(settings, lambda m: m.delete_user(org_id, user_id))
+    _deleted(done, f"user {user_id}")
 
 
 # ---------------------------------------------------------------------- agents
@@ -193,8 +193,8 @@ def agents_list(ctx: click.Context, /, as_json: bool, **opts: Any) -> None:
 
     async def body(memora: Memora) -> Any:
         if user_id:
-            return await memora.graph.get_all_user_agents(org_id, user_id)
-        return await memora.graph.get_all_org_agents(org_id)
+            return await memora.list_agents(org_id, user_id=user_id)
+        return await memora.list_agents(org_id)
 
     found = with_memora(settings, body)
     _emit(as_json, found, agents_table(found))
@@ -219,9 +219,7 @@ def agents_create(
 ) -> None:
     """Create an agent (org-level, or with --user a user's personal agent)."""
     settings, org_id, _ = _ids(ctx, opts)
-    agent = with_memora(
-        settings, lambda m: m.graph.create_agent(org_id, label, owner, agent_id=new_id)
-    )
+    agent = with_memora(settings, lambda m: m.create_agent(org_id, label, owner, agent_id=new_id))
     _emit(as_json, agent, agents_table([agent]))
 
 
@@ -234,7 +232,7 @@ def agents_create(
 def agents_show(ctx: click.Context, /, agent_id: str, as_json: bool, **opts: Any) -> None:
     """One agent."""
     settings, org_id, _ = _ids(ctx, opts)
-    agent = with_memora(settings, lambda m: m.graph.get_agent(org_id, agent_id))
+    agent = with_memora(settings, lambda m: m.get_agent(org_id, agent_id))
     _emit(as_json, agent, agents_table([agent]))
 
 
@@ -250,7 +248,7 @@ def agents_rename(
 ) -> None:
     """Change an agent's label."""
     settings, org_id, _ = _ids(ctx, opts)
-    agent = with_memora(settings, lambda m: m.graph.update_agent(org_id, agent_id, label))
+    agent = with_memora(settings, lambda m: m.update_agent(org_id, agent_id, label))
     _emit(as_json, agent, agents_table([agent]))
 
 
@@ -264,5 +262,5 @@ def agents_delete(ctx: click.Context, /, agent_id: str, yes: bool, **opts: Any) 
     """Delete an agent (its interactions and memories stay)."""
     settings, org_id, _ = _ids(ctx, opts)
     _confirm(yes, f"agent {agent_id}")
-    with_memora(settings, lambda m: m.graph.delete_agent(org_id, agent_id))
-    _console().print(f"Deleted agent {agent_id}.")
+    done = with_memora(settings, lambda m: m.delete_agent(org_id, agent_id))
+    _deleted(done, f"agent {agent_id}")

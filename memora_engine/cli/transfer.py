@@ -1,28 +1,26 @@
-"""``memora import`` and ``memora export``: JSONL (see :mod:`memora_engine.cli.records`) and LoCoMo.
+"""``memora import`` and ``memora export``: a thin shell over :mod:`memora_engine.transfer`.
 
 Import validates the whole file (and its references against the store) before writing anything,
-shows a progress bar, and is resumable: entities and restored interactions are skipped when
-already present, and conversations already saved are remembered in a small state file under the
-data directory (``imports/<file digest>.jsonl``), so running the same command again continues
-where it stopped.
+reports every problem with its line, shows a progress bar, and is resumable: running the same
+command again continues where it stopped (conversations already saved are remembered under the
+data directory, ``imports/<file digest>.jsonl``).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from memora_engine import Memora
 from memora_engine.cli._common import (
     CliState,
     LLMChoice,
+    Settings,
     console,
     dump_json,
     err_console,
@@ -32,56 +30,31 @@ from memora_engine.cli._common import (
     store_options,
     with_memora,
 )
-from memora_engine.cli.importer import ImportCounts, Importer
-from memora_engine.cli.locomo import is_locomo, locomo_records
-from memora_engine.cli.records import (
-    FORMAT_VERSION,
+from memora_engine.transfer import (
     Defaults,
-    ImportFileError,
-    ImportPlan,
-    decode_lines,
-    parse_records,
+    ExportResult,
+    ImportCounts,
+    export_jsonl,
+    export_lines,
+    import_jsonl,
+    read_import_file,
 )
-from memora_engine.errors import NotFoundError
-from memora_engine.ids import utc_now
-from memora_engine.memora import Memora
-from memora_engine.schema.models import Agent, Interaction, Organization, User
 
-__all__ = ["export_cmd", "export_records", "import_cmd", "load_plan"]
+__all__ = ["export_cmd", "import_cmd"]
 
-_PAGE = 100
+T = TypeVar("T")
 
 
-# ---------------------------------------------------------------------- import
-def load_plan(file: Path, fmt: str, defaults: Defaults) -> tuple[ImportPlan, str]:
-    """Read and validate an import file; returns the plan and the file's digest.
+def _run_import(settings: Settings, body: Any, llm: LLMChoice, *, dry_run: bool) -> Any:
+    """Run the import; a dry run on a path with no store checks against an empty one."""
+    if dry_run and not settings.store_exists():
+        import tempfile
 
-    Raises:
-        ImportFileError: unreadable or invalid input (nothing is imported).
-    """
-    try:
-        raw = file.read_bytes()
-        text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ImportFileError(str(file), [f"cannot read the file: {exc}"]) from None
-    digest = hashlib.sha256(raw).hexdigest()[:24]
-    if fmt == "auto":
-        fmt = "locomo" if text.lstrip().startswith("[") else "jsonl"
-    if fmt == "locomo":
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ImportFileError(str(file), [f"not valid JSON: {exc}"]) from None
-        if not is_locomo(data):
-            raise ImportFileError(str(file), ["not a LoCoMo file (a list of samples)"])
-        records, problems = locomo_records(data, org_id=defaults.org_id)
-    else:
-        records, problems = decode_lines(text.splitlines())
-    if problems:
-        raise ImportFileError(str(file), problems)
-    if not records:
-        raise ImportFileError(str(file), ["the file holds no records"])
-    return parse_records(records, defaults, source=str(file)), digest
+        with tempfile.TemporaryDirectory(prefix="memora-dry-run-") as empty:
+            return with_memora(settings.model_copy(update={"path": Path(empty)}), body, create=True)
+    if dry_run:
+        return with_memora(settings, body)
+    return with_memora(settings, body, llm, create=True)
 
 
 _org = click.option("--org", "org_id", default=None, help="Default org id of interactions.")
@@ -122,16 +95,15 @@ def import_cmd(
     """Import conversations or a Memora export from FILE (JSONL, or LoCoMo JSON)."""
     settings = settings_from(ctx, model=model, search_model=search_model, **opts)
     defaults = Defaults(settings.org_id, settings.user_id, settings.agent_id)
-    plan, digest = load_plan(file, fmt, defaults)
+    checked = read_import_file(file, fmt, defaults)  # type: ignore[arg-type]
     llm = LLMChoice(None, None, "not needed")
-    if plan.conversations and not dry_run:
+    if checked.plan.conversations and not dry_run and not checked.problems:
         llm = resolve_llm(settings, ctx.find_object(CliState), raw=raw)
         if llm.raw and not raw:
             err_console().print(
                 "No LLM provider found: conversations are imported in raw mode "
                 "(messages stored verbatim)."
             )
-    state_file = settings.path / "imports" / f"{digest}.jsonl"
     progress = Progress(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
@@ -142,15 +114,32 @@ def import_cmd(
     )
 
     async def body(memora: Memora) -> ImportCounts:
-        importer = Importer(memora, plan, state_file=state_file, infer=not llm.raw)
-        await importer.check_against_store()
-        if dry_run:
-            return importer.planned_counts()
-        task = progress.add_task("Importing", total=len(plan.interactions))
-        return await importer.run(on_interaction=lambda: progress.advance(task))
+        task = progress.add_task("Importing", total=len(checked.plan.interactions), start=False)
 
-    with progress:
-        counts = with_memora(settings, body, llm)
+        def tick() -> None:
+            progress.start_task(task)
+            progress.advance(task)
+
+        return await import_jsonl(
+            memora,
+            file,
+            fmt=fmt,  # type: ignore[arg-type]
+            defaults=defaults,
+            dry_run=dry_run,
+            infer=not llm.raw,
+            state_dir=settings.layout.import_state_dir,
+            on_interaction=tick,
+        )
+
+    try:
+        with progress:
+            counts = _run_import(settings, body, llm, dry_run=dry_run or bool(checked.problems))
+    except KeyboardInterrupt:
+        err_console().print(
+            "\nInterrupted. Nothing is lost: run the same command again to resume the import "
+            "where it stopped."
+        )
+        raise SystemExit(130) from None
     if as_json:
         dump_json({"dry_run": dry_run, **asdict(counts)})
         return
@@ -163,178 +152,6 @@ def import_cmd(
     for name, value in asdict(counts).items():
         table.add_row(name.replace("_", " "), str(value))
     console().print(table)
-
-
-# ---------------------------------------------------------------------- export
-def _time(value: Any) -> str:
-    return str(value.isoformat())
-
-
-def _org_record(org: Organization) -> dict[str, Any]:
-    return {
-        "type": "organization",
-        "org_id": org.org_id,
-        "org_name": org.org_name,
-        "created_at": _time(org.created_at),
-    }
-
-
-def _user_record(user: User) -> dict[str, Any]:
-    return {
-        "type": "user",
-        "org_id": user.org_id,
-        "user_id": user.user_id,
-        "user_name": user.user_name,
-        "created_at": _time(user.created_at),
-    }
-
-
-def _agent_record(agent: Agent) -> dict[str, Any]:
-    return {
-        "type": "agent",
-        "org_id": agent.org_id,
-        "agent_id": agent.agent_id,
-        "agent_label": agent.agent_label,
-        "user_id": agent.user_id,
-        "created_at": _time(agent.created_at),
-    }
-
-
-def _interaction_record(item: Interaction, supersedes: dict[str, str]) -> dict[str, Any]:
-    memories = sorted(item.memories, key=lambda m: (m.obtained_at, m.memory_id))
-    return {
-        "type": "interaction",
-        "org_id": item.org_id,
-        "user_id": item.user_id,
-        "agent_id": item.agent_id,
-        "interaction_id": item.interaction_id,
-        "created_at": _time(item.created_at),
-        "updated_at": _time(item.updated_at),
-        "messages": [{"role": m.role, "content": m.content} for m in item.messages],
-        "memories": [
-            {
-                "memory_id": m.memory_id,
-                "memory": m.memory,
-                "obtained_at": _time(m.obtained_at),
-                "agent_id": m.agent_id,
-                "sources": [s.msg_position for s in m.message_sources],
-                "supersedes": supersedes.get(m.memory_id),
-            }
-            for m in memories
-        ],
-    }
-
-
-async def export_records(
-    memora: Memora, org_id: str | None = None, user_id: str | None = None
-) -> tuple[list[dict[str, Any]], list[str]]:
-    """Every record of the store, an org, or one user; returns ``(records, warnings)``.
-
-    Order is deterministic (entities by id, interactions by creation time) and memory text is
-    written as stored (with its ``user_<id>`` / ``agent_<id>`` placeholders), so an export of an
-    import of an export is identical apart from the header's ``exported_at``.
-    """
-    graph = memora.graph
-    warnings: list[str] = []
-    header: dict[str, Any] = {
-        "type": "memora-export",
-        "version": FORMAT_VERSION,
-        "exported_at": _time(utc_now()),
-        "org_id": org_id,
-        "user_id": user_id,
-    }
-    records: list[dict[str, Any]] = [header]
-    orgs = [await graph.get_organization(org_id)] if org_id else await graph.get_all_organizations()
-    for org in sorted(orgs, key=lambda o: o.org_id):
-        records.append(_org_record(org))
-        if user_id:
-            users = [await graph.get_user(org.org_id, user_id)]
-        else:
-            users = await graph.get_all_org_users(org.org_id)
-        users.sort(key=lambda u: u.user_id)
-        records.extend(_user_record(u) for u in users)
-        agents = await graph.get_all_org_agents(org.org_id)
-        if user_id:
-            agents = [a for a in agents if a.user_id in (None, user_id)]
-        interactions: list[dict[str, Any]] = []
-        for user in users:
-            interactions.extend(await _user_interactions(memora, user, warnings))
-        agents += await _referenced_agents(memora, org.org_id, agents, interactions, warnings)
-        records.extend(_agent_record(a) for a in sorted(agents, key=lambda a: a.agent_id))
-        records.extend(interactions)
-    return records, warnings
-
-
-async def _referenced_agents(
-    memora: Memora,
-    org_id: str,
-    exported: list[Agent],
-    interactions: list[dict[str, Any]],
-    warnings: list[str],
-) -> list[Agent]:
-    """Agents the exported interactions name but the export does not hold yet (user scope).
-
-    An agent owned by another user is exported as an org-level agent (its owner is not part of
-    this export); a deleted agent cannot be exported, and the import will say so.
-    """
-    known = {a.agent_id for a in exported}
-    wanted = {r["agent_id"] for r in interactions} | {
-        m["agent_id"] for r in interactions for m in r["memories"] if m["agent_id"]
-    }
-    extra: list[Agent] = []
-    for agent_id in sorted(wanted - known):
-        try:
-            agent = await memora.graph.get_agent(org_id, agent_id)
-        except NotFoundError:
-            warnings.append(f"agent {agent_id} was deleted; its interactions cannot be imported")
-            continue
-        if agent.user_id is not None:
-            warnings.append(f"agent {agent_id} of user {agent.user_id} exported as org-level")
-            agent = agent.model_copy(update={"user_id": None})
-        extra.append(agent)
-    return extra
-
-
-async def _user_interactions(
-    memora: Memora, user: User, warnings: list[str]
-) -> list[dict[str, Any]]:
-    graph = memora.graph
-    org_id, user_id = user.org_id, user.user_id
-    supersedes: dict[str, str] = {}
-    for older, newer in await graph.get_user_memory_links(org_id, user_id):
-        if newer in supersedes and supersedes[newer] != older:
-            warnings.append(f"memory {newer} supersedes several memories; kept {supersedes[newer]}")
-            continue
-        supersedes[newer] = older
-    interactions: list[Interaction] = []
-    skip = 0
-    while True:
-        page = await graph.get_all_user_interactions(
-            org_id,
-            user_id,
-            with_their_messages=True,
-            with_their_memories=True,
-            skip=skip,
-            limit=_PAGE,
-            resolve_names=False,
-        )
-        interactions.extend(page)
-        if len(page) < _PAGE:
-            break
-        skip += _PAGE
-    exported = {m.memory_id for i in interactions for m in i.memories}
-    total = 0
-    skip = 0
-    while True:
-        memories = await graph.get_all_user_memories(org_id, user_id, skip=skip, limit=1000)
-        total += sum(1 for m in memories if m.memory_id not in exported)
-        if len(memories) < 1000:
-            break
-        skip += 1000
-    if total:
-        warnings.append(f"{total} memories of user {user_id} belong to no interaction; skipped")
-    interactions.sort(key=lambda i: (i.created_at, i.interaction_id))
-    return [_interaction_record(i, supersedes) for i in interactions]
 
 
 @click.command("export")
@@ -361,19 +178,19 @@ def export_cmd(
     settings = settings_from(ctx, org_id=org_id, user_id=user_id, **opts)
     if user_id and not settings.org_id:
         raise click.UsageError("--user needs --org.")
-    records, warnings = with_memora(settings, lambda m: export_records(m, settings.org_id, user_id))
-    lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    for warning in warnings:
+    to_stdout = output is None or str(output) == "-"
+
+    async def body(memora: Memora) -> tuple[str, ExportResult]:
+        if to_stdout:
+            return await export_lines(memora, org_id=settings.org_id, user_id=user_id)
+        assert output is not None
+        return "", await export_jsonl(memora, output, org_id=settings.org_id, user_id=user_id)
+
+    lines, result = with_memora(settings, body)
+    for warning in result.warnings:
         err_console().print(f"[yellow]warning:[/] {warning}")
-    if output is None or str(output) == "-":
+    if to_stdout:
         click.echo(lines, nl=False)
         return
-    temporary = output.with_name(output.name + ".tmp")
-    temporary.write_text(lines, encoding="utf-8")
-    os.replace(temporary, output)
-    kinds: dict[str, int] = {}
-    for record in records[1:]:
-        kinds[record["type"]] = kinds.get(record["type"], 0) + 1
-    memories = sum(len(r.get("memories") or []) for r in records)
-    summary = ", ".join(f"{n} {k}(s)" for k, n in kinds.items())
-    err_console().print(f"Exported {summary}, {memories} memories to {output}.")
+    summary = ", ".join(f"{n} {k}(s)" for k, n in result.records.items())
+    err_console().print(f"Exported {summary}, {result.memories} memories to {output}.")

@@ -24,7 +24,7 @@ __all__ = ["client_method_names", "generate_source"]
 TARGET = Path(__file__).with_name("_methods.py")
 
 #: Methods the client writes by hand (lifecycle) or does not have (constructors).
-_HAND_WRITTEN = frozenset({"setup", "close", "embedded"})
+_HAND_WRITTEN = frozenset({"setup", "close", "embedded", "from_settings"})
 
 #: Where each name used in an annotation is imported from.
 _IMPORTS = {
@@ -40,6 +40,7 @@ _IMPORTS = {
     "MemoriesAndInteraction": "memora_engine.schema.storage",
     "MemorySearchScope": "memora_engine.vector_db.base",
     "RunnableConfig": "memora_engine.tracing",
+    "IndexStatus": "memora_engine.inspection_api",
 }
 _BUILTINS = {"str", "int", "float", "bool", "None", "list", "tuple", "set", "dict", "Any"}
 

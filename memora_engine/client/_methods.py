@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence, Set
 from datetime import datetime
 from typing import Any
 
+from memora_engine.inspection_api import IndexStatus
 from memora_engine.schema.models import Agent, Interaction, Memory, Organization, User
 from memora_engine.schema.storage import MemoriesAndInteraction
 from memora_engine.sync import EventLoopPortal
@@ -247,6 +248,13 @@ class AsyncClientMethods:
         answer: User = await self._call("get_user", org_id=org_id, user_id=user_id)
         return answer
 
+    async def index_status(self) -> IndexStatus:
+        """See :meth:`Memora.index_status`."""
+        answer: IndexStatus = await self._call(
+            "index_status",
+        )
+        return answer
+
     async def list_agents(self, org_id: str, *, user_id: str | None = None) -> list[Agent]:
         """See :meth:`Memora.list_agents`."""
         answer: list[Agent] = await self._call("list_agents", org_id=org_id, user_id=user_id)
@@ -317,6 +325,11 @@ class AsyncClientMethods:
     async def list_users(self, org_id: str) -> list[User]:
         """See :meth:`Memora.list_users`."""
         answer: list[User] = await self._call("list_users", org_id=org_id)
+        return answer
+
+    async def memory_ids_in_use(self, memory_ids: Sequence[str]) -> set[str]:
+        """See :meth:`Memora.memory_ids_in_use`."""
+        answer: set[str] = await self._call("memory_ids_in_use", memory_ids=memory_ids)
         return answer
 
     async def recall_memories_for_message(
@@ -735,6 +748,11 @@ class SyncClientMethods:
         answer: User = self._portal.run(self.aio.get_user(org_id=org_id, user_id=user_id))
         return answer
 
+    def index_status(self) -> IndexStatus:
+        """See :meth:`Memora.index_status`."""
+        answer: IndexStatus = self._portal.run(self.aio.index_status())
+        return answer
+
     def list_agents(self, org_id: str, *, user_id: str | None = None) -> list[Agent]:
         """See :meth:`Memora.list_agents`."""
         answer: list[Agent] = self._portal.run(self.aio.list_agents(org_id=org_id, user_id=user_id))
@@ -805,6 +823,11 @@ class SyncClientMethods:
     def list_users(self, org_id: str) -> list[User]:
         """See :meth:`Memora.list_users`."""
         answer: list[User] = self._portal.run(self.aio.list_users(org_id=org_id))
+        return answer
+
+    def memory_ids_in_use(self, memory_ids: Sequence[str]) -> set[str]:
+        """See :meth:`Memora.memory_ids_in_use`."""
+        answer: set[str] = self._portal.run(self.aio.memory_ids_in_use(memory_ids=memory_ids))
         return answer
 
     def recall_memories_for_message(

@@ -1,4 +1,9 @@
-"""Default encoders from settings: a local model folder if configured, else fastembed's default."""
+"""Default encoders from settings: a local model folder if configured, else fastembed's default.
+
+The folder comes from the argument, else :class:`~memora_engine.settings.MemoraSettings`'s
+``embedding_model_dir`` (``MEMORA_EMBEDDING_MODEL_DIR``); a relative folder is resolved against
+the directory the process started in (:data:`~memora_engine.settings.STARTUP_DIR`).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from memora_engine.embeddings.base import DenseEncoder, SparseEncoder
 from memora_engine.embeddings.bm25 import Bm25SparseEncoder
 from memora_engine.embeddings.fastembed_dense import FastEmbedDenseEncoder
 from memora_engine.errors import ConfigurationError
+from memora_engine.settings import resolve_startup_path
 
 __all__ = ["MODEL_DIR_ENV", "default_dense_encoder", "default_sparse_encoder", "resolve_model_dir"]
 
@@ -19,6 +25,9 @@ MODEL_DIR_ENV = "MEMORA_EMBEDDING_MODEL_DIR"
 def resolve_model_dir(model_dir: str | Path | None = None) -> Path | None:
     """Pick the local model folder: the argument, else ``$MEMORA_EMBEDDING_MODEL_DIR``, else None.
 
+    A relative folder is resolved against the start-up directory, so a later ``chdir`` (tests
+    do that) does not change which folder is used.
+
     Raises:
         ConfigurationError: the chosen folder does not exist or holds no ``model.onnx``.
     """
@@ -28,7 +37,7 @@ def resolve_model_dir(model_dir: str | Path | None = None) -> Path | None:
         if not env_value:
             return None
         model_dir, source = env_value, MODEL_DIR_ENV
-    folder = Path(model_dir).expanduser()
+    folder = resolve_startup_path(model_dir)
     if not (folder / "model.onnx").is_file():
         raise ConfigurationError(
             f"{source}={folder} is not an ONNX model folder (no model.onnx there). Set "

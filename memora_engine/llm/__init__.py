@@ -9,6 +9,7 @@ from memora_engine.llm.providers import (
     TogetherBackendLLM,
     as_backend_llm,
     llm_from_environment,
+    llm_from_settings,
 )
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "TogetherBackendLLM",
     "as_backend_llm",
     "llm_from_environment",
+    "llm_from_settings",
     "parse_json_output",
     "to_langchain_messages",
 ]

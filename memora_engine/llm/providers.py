@@ -14,8 +14,10 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 
 from memora_engine.errors import ConfigurationError, InvalidInputError
+from memora_engine.install import install_hint
 from memora_engine.llm.base import BaseBackendLLM
 from memora_engine.llm.chat_model import ChatModelLLM, StructuredOutputMode
+from memora_engine.settings import MemoraSettings
 
 __all__ = [
     "AzureOpenAIBackendLLM",
@@ -24,7 +26,24 @@ __all__ = [
     "TogetherBackendLLM",
     "as_backend_llm",
     "llm_from_environment",
+    "llm_from_settings",
+    "require_provider_key",
 ]
+
+#: API-key variable of the providers ``init_chat_model`` strings name most often.
+PROVIDER_KEYS: dict[str, str] = {
+    "openai": "OPENAI_API_KEY",
+    "azure_openai": "AZURE_OPENAI_API_KEY",
+    "groq": "GROQ_API_KEY",
+    "together": "TOGETHER_API_KEY",
+    "anthropic": "ANTHROPIC_API_KEY",
+    "mistralai": "MISTRAL_API_KEY",
+    "fireworks": "FIREWORKS_API_KEY",
+    "google_genai": "GOOGLE_API_KEY",
+    "cohere": "COHERE_API_KEY",
+    "deepseek": "DEEPSEEK_API_KEY",
+    "xai": "XAI_API_KEY",
+}
 
 
 def _chat_class(module: str, name: str, extra: str) -> Any:
@@ -32,7 +51,7 @@ def _chat_class(module: str, name: str, extra: str) -> Any:
         return getattr(importlib.import_module(module), name)
     except ImportError:
         raise ConfigurationError(
-            f'{name} needs the {module} package: pip install "memora[{extra}]"'
+            f"{name} needs the {module} package: {install_hint(extra)}"
         ) from None
 
 
@@ -192,44 +211,102 @@ def as_backend_llm(
     if isinstance(model, BaseChatModel):
         return ChatModelLLM(model, structured_output=structured_output)
     if isinstance(model, str):
-        init_chat_model = _chat_class("langchain.chat_models", "init_chat_model", "langchain")
-        try:
-            chat = init_chat_model(model)
-        except ImportError as exc:
-            raise ConfigurationError(
-                f"Model {model!r} needs its LangChain provider package: {exc}"
-            ) from exc
-        except ValueError as exc:
-            raise ConfigurationError(f"Cannot build a chat model from {model!r}: {exc}") from exc
-        return ChatModelLLM(chat, structured_output=structured_output)
+        return _from_string(model, structured_output)
     raise InvalidInputError(
         "A model must be a BaseBackendLLM, a LangChain BaseChatModel or a string like "
         f"'groq:llama-3.1-8b-instant'; got {type(model).__name__}."
     )
 
 
-def llm_from_environment(env: Mapping[str, str] | None = None) -> BaseBackendLLM | None:
-    """Build an LLM from the environment, or return ``None`` when no provider is configured.
+def require_provider_key(model: str, env: Mapping[str, str] | None = None) -> None:
+    """Fail early when ``model`` names a provider whose API key is not set.
 
-    Order: ``MEMORA_LLM_MODEL`` (an ``init_chat_model`` string), ``OPENAI_API_KEY``,
-    ``AZURE_OPENAI_API_KEY`` + ``AZURE_OPENAI_ENDPOINT`` + ``AZURE_OPENAI_DEPLOYMENT``,
-    ``GROQ_API_KEY``, ``TOGETHER_API_KEY``.
+    Raises:
+        ConfigurationError: naming the variable to set (e.g. ``OPENAI_API_KEY``).
     """
     values = os.environ if env is None else env
-    if values.get("MEMORA_LLM_MODEL"):
-        return as_backend_llm(values["MEMORA_LLM_MODEL"])
-    if values.get("OPENAI_API_KEY"):
-        return OpenAIBackendLLM(api_key=values["OPENAI_API_KEY"])
-    azure = ("AZURE_OPENAI_API_KEY", "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_DEPLOYMENT")
-    if all(values.get(k) for k in azure):
-        return AzureOpenAIBackendLLM(
-            azure_deployment=values["AZURE_OPENAI_DEPLOYMENT"],
-            azure_endpoint=values["AZURE_OPENAI_ENDPOINT"],
-            api_key=values["AZURE_OPENAI_API_KEY"],
-            api_version=values.get("OPENAI_API_VERSION"),
+    provider, sep, _ = model.partition(":")
+    if not sep:
+        provider = "openai" if model.startswith(("gpt-", "o1", "o3", "o4")) else ""
+    variable = PROVIDER_KEYS.get(provider.strip().lower())
+    if variable is not None and not values.get(variable, "").strip():
+        raise ConfigurationError(
+            f"Model {model!r} needs an API key: set {variable} (e.g. export {variable}=...), "
+            "or pick another model."
         )
-    if values.get("GROQ_API_KEY"):
-        return GroqBackendLLM(api_key=values["GROQ_API_KEY"])
-    if values.get("TOGETHER_API_KEY"):
-        return TogetherBackendLLM(api_key=values["TOGETHER_API_KEY"])
+
+
+def _from_string(
+    model: str,
+    structured_output: StructuredOutputMode,
+    keys: Mapping[str, str] | None = None,
+) -> BaseBackendLLM:
+    """Build ``model`` with ``init_chat_model``; ``keys`` (variable -> value, e.g. from the
+    config file) supply the provider's API key when the environment has none."""
+    init_chat_model = _chat_class("langchain.chat_models", "init_chat_model", "langchain")
+    available = {**(keys or {}), **{k: v for k, v in os.environ.items() if v.strip()}}
+    require_provider_key(model, available)
+    provider = model.partition(":")[0].strip().lower() if ":" in model else "openai"
+    variable = PROVIDER_KEYS.get(provider)
+    extra: dict[str, Any] = {}
+    if variable and keys and variable in keys and not os.environ.get(variable, "").strip():
+        extra["api_key"] = keys[variable]
+    try:
+        chat = init_chat_model(model, **extra)
+    except ImportError as exc:
+        raise ConfigurationError(
+            f"Model {model!r} needs its LangChain provider package: {exc}"
+        ) from exc
+    except Exception as exc:  # providers raise their own types (openai.OpenAIError, ...)
+        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigurationError(f"Cannot build a chat model from {model!r}: {detail}") from exc
+    return ChatModelLLM(chat, structured_output=structured_output)
+
+
+def _settings_keys(settings: MemoraSettings) -> dict[str, str]:
+    """Provider API keys held by the settings, by their environment variable."""
+    pairs = {
+        "OPENAI_API_KEY": settings.openai_api_key,
+        "AZURE_OPENAI_API_KEY": settings.azure_openai_api_key,
+        "GROQ_API_KEY": settings.groq_api_key,
+        "TOGETHER_API_KEY": settings.together_api_key,
+    }
+    return {k: v.get_secret_value() for k, v in pairs.items() if v is not None}
+
+
+def llm_from_settings(settings: MemoraSettings) -> BaseBackendLLM | None:
+    """Build the extraction LLM the settings name, or ``None`` when no provider is configured.
+
+    Order: ``model`` (``MEMORA_LLM_MODEL``, an ``init_chat_model`` string), ``OPENAI_API_KEY``,
+    ``AZURE_OPENAI_API_KEY`` + ``AZURE_OPENAI_ENDPOINT`` + ``AZURE_OPENAI_DEPLOYMENT``,
+    ``GROQ_API_KEY``, ``TOGETHER_API_KEY``.
+
+    Raises:
+        ConfigurationError: the named model cannot be built (missing package or API key).
+    """
+    if settings.model:
+        return _from_string(settings.model, "auto", _settings_keys(settings))
+    if settings.openai_api_key is not None:
+        return OpenAIBackendLLM(api_key=settings.openai_api_key.get_secret_value())
+    azure_key = settings.azure_openai_api_key
+    if (
+        azure_key is not None
+        and settings.azure_openai_endpoint
+        and settings.azure_openai_deployment
+    ):
+        return AzureOpenAIBackendLLM(
+            azure_deployment=settings.azure_openai_deployment,
+            azure_endpoint=settings.azure_openai_endpoint,
+            api_key=azure_key.get_secret_value(),
+            api_version=settings.openai_api_version,
+        )
+    if settings.groq_api_key is not None:
+        return GroqBackendLLM(api_key=settings.groq_api_key.get_secret_value())
+    if settings.together_api_key is not None:
+        return TogetherBackendLLM(api_key=settings.together_api_key.get_secret_value())
     return None
+
+
+def llm_from_environment(env: Mapping[str, str] | None = None) -> BaseBackendLLM | None:
+    """:func:`llm_from_settings` over the environment only (``env``, default ``os.environ``)."""
+    return llm_from_settings(MemoraSettings.load(env=env, read_config_file=False))

@@ -132,6 +132,9 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
     ("list_memory_links", "GET", _USER + "/memory-links", "memories"),
     ("delete_memory", "DELETE", _USER + "/memories/{memory_id}", "memories"),
     ("delete_all_memories", "DELETE", _USER + "/memories", "memories"),
+    # maintenance (admin keys only: these look across tenants)
+    ("index_status", "GET", API_PREFIX + "/admin/index-status", "admin"),
+    ("memory_ids_in_use", "POST", API_PREFIX + "/admin/memory-ids-in-use", "admin"),
     # search and recall
     ("search_memories_as_one", "POST", _USER + "/search", "search"),
     ("search_memories_with_scores", "POST", _USER + "/search/scores", "search"),

@@ -1,6 +1,7 @@
-"""Executes a validated :class:`~memora_engine.cli.records.ImportPlan` against a Memora.
+"""Executes a validated :class:`~memora_engine.transfer.records.ImportPlan` through ``Memora``.
 
-Order: check every reference against the store (nothing written if any fails), then entities
+Only ``Memora``'s public methods are used. Order: check every reference against the store
+(nothing written if any fails), then entities
 (with their creation times, when given), then restored interactions (each memory after the one
 it supersedes, so history links are recreated; then ``updated_at`` and the last agent are set),
 then conversations through ``save_or_update_interaction_and_memories``. Memory text is written
@@ -14,18 +15,21 @@ import json
 import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from memora_engine.cli.records import ImportFileError, ImportPlan, InteractionRecord, MemoryRecord
 from memora_engine.errors import NotFoundError
-from memora_engine.memora import Memora
 from memora_engine.schema.models import Interaction
-from memora_engine.schema.storage import (
-    ContraryMemoryToStore,
-    MemoriesAndInteraction,
-    MemoryToStore,
+from memora_engine.transfer.records import (
+    ImportFileError,
+    ImportPlan,
+    InteractionRecord,
+    MemoryRecord,
+    build_write,
 )
+
+if TYPE_CHECKING:
+    from memora_engine.memora import Memora
 
 __all__ = ["ImportCounts", "Importer"]
 
@@ -59,9 +63,15 @@ def _pairs(record: InteractionRecord) -> list[tuple[str, str]]:
 
 
 class Importer:
-    """One import run. Call :meth:`check_against_store`, then :meth:`run`."""
+    """One import run. Call :meth:`check_against_store`, then (with no problems) :meth:`run`.
 
-    def __init__(self, memora: Memora, plan: ImportPlan, *, state_file: Path, infer: bool) -> None:
+    ``state_file`` logs the conversations already saved, so a second run resumes; ``None``
+    keeps no log (restores and entities are still skipped when present).
+    """
+
+    def __init__(
+        self, memora: Memora, plan: ImportPlan, *, state_file: Path | None, infer: bool | None
+    ) -> None:
         self.memora = memora
         self.plan = plan
         self.state_file = state_file
@@ -75,30 +85,31 @@ class Importer:
         self._started_before = False
 
     # ------------------------------------------------------------------ validation
-    async def check_against_store(self) -> None:
+    async def check_against_store(self) -> list[str]:
         """Check every reference the file does not define itself; fill the dry-run counts.
 
-        Raises:
-            ImportFileError: missing orgs / users / agents / memories, or a restored
-                interaction that exists with other messages.
+        Returns:
+            Every problem (missing orgs / users / agents / memories, an agent of another
+            organization, a memory id already in use, a restored interaction that exists with
+            other messages), each naming its line; empty when the import can run.
         """
-        graph = self.memora.graph
+        memora = self.memora
         plan = self.plan
         problems: list[str] = []
         file_orgs = {o.org_id for o in plan.orgs}
         file_users = {(u.org_id, u.user_id) for u in plan.users}
         file_agents = {(a.org_id, a.agent_id) for a in plan.agents}
         for org in plan.orgs:
-            if await _exists(graph.get_organization(org.org_id)):
+            if await _exists(memora.get_organization(org.org_id)):
                 self._present_orgs.add(org.org_id)
         for user in plan.users:
             if user.org_id in self._present_orgs and await _exists(
-                graph.get_user(user.org_id, user.user_id)
+                memora.get_user(user.org_id, user.user_id)
             ):
                 self._present_users.add((user.org_id, user.user_id))
         for agent in plan.agents:
             if agent.org_id in self._present_orgs and await _exists(
-                graph.get_agent(agent.org_id, agent.agent_id)
+                memora.get_agent(agent.org_id, agent.agent_id)
             ):
                 self._present_agents.add((agent.org_id, agent.agent_id))
         store_orgs: set[str] = set(self._present_orgs)
@@ -108,7 +119,7 @@ class Importer:
         async def org_known(org_id: str) -> bool:
             if org_id in file_orgs or org_id in store_orgs:
                 return True
-            if await _exists(graph.get_organization(org_id)):
+            if await _exists(memora.get_organization(org_id)):
                 store_orgs.add(org_id)
                 return True
             return False
@@ -116,7 +127,7 @@ class Importer:
         async def user_known(org_id: str, user_id: str) -> bool:
             if (org_id, user_id) in file_users or (org_id, user_id) in store_users:
                 return True
-            if await _exists(graph.get_user(org_id, user_id)):
+            if await _exists(memora.get_user(org_id, user_id)):
                 store_users.add((org_id, user_id))
                 return True
             return False
@@ -124,7 +135,7 @@ class Importer:
         async def agent_known(org_id: str, agent_id: str) -> bool:
             if (org_id, agent_id) in file_agents or (org_id, agent_id) in store_agents:
                 return True
-            if await _exists(graph.get_agent(org_id, agent_id)):
+            if await _exists(memora.get_agent(org_id, agent_id)):
                 store_agents.add((org_id, agent_id))
                 return True
             return False
@@ -138,6 +149,9 @@ class Importer:
             elif agent.user_id and not await user_known(agent.org_id, agent.user_id):
                 problems.append(f"agent {agent.agent_id}: user {agent.user_id} not found")
         in_file_memories = {m.memory_id for _, r in plan.restores for m in r.memories or []}
+        taken = (
+            await memora.memory_ids_in_use(sorted(in_file_memories)) if in_file_memories else set()
+        )
         for number, record in plan.interactions:
             org_id, user_id, agent_id = record.org_id or "", record.user_id or "", record.agent_id
             where = f"line {number}"
@@ -150,10 +164,20 @@ class Importer:
             # Memories may name a deleted agent (kept as is); the interaction's agent must exist.
             if agent_id and not await agent_known(org_id, agent_id):
                 problems.append(f"{where}: agent {agent_id} not found in organization {org_id}")
+            for memory_agent in sorted({m.agent_id for m in record.memories or [] if m.agent_id}):
+                if memory_agent != agent_id and not await agent_known(org_id, memory_agent):
+                    problems.append(
+                        f"{where}: a memory's agent {memory_agent} not found in organization "
+                        f"{org_id}"
+                    )
             in_store = (org_id, user_id) in store_users
+            present: set[str] = set()
             if record.interaction_id and in_store:
-                stored = await _get_interaction(self.memora, org_id, user_id, record.interaction_id)
+                stored = await _get_interaction(
+                    memora, org_id, user_id, record.interaction_id, with_memories=True
+                )
                 if stored is not None and record.is_restore:
+                    present = {m.memory_id for m in stored.memories}
                     pairs = [(m.role, m.content) for m in stored.messages]
                     if pairs != _pairs(record):
                         problems.append(
@@ -166,22 +190,26 @@ class Importer:
             elif record.interaction_id and not record.is_restore:
                 problems.append(f"{where}: interaction {record.interaction_id} not found")
             for memory in record.memories or []:
+                if memory.memory_id in taken and memory.memory_id not in present:
+                    problems.append(
+                        f"{where}: memory_id {memory.memory_id} is already used by another "
+                        "memory in this store"
+                    )
                 older = memory.supersedes
                 if older is None or older in in_file_memories:
                     continue
-                if in_store and await _exists(graph.get_user_memory(org_id, user_id, older)):
+                if in_store and await _exists(memora.get_memory(org_id, user_id, older)):
                     self._external_memories.add(older)
                 else:
                     problems.append(
                         f"{where}: memory {memory.memory_id} supersedes unknown {older}"
                     )
-        if problems:
-            raise ImportFileError("import", problems)
         counts = self.counts
         counts.organizations_present = len(self._present_orgs)
         counts.users_present = len(self._present_users)
         counts.agents_present = len(self._present_agents)
         counts.interactions_present = len(self._present_interactions)
+        return problems
 
     def planned_counts(self) -> ImportCounts:
         """What :meth:`run` would write (after :meth:`check_against_store`), for a dry run."""
@@ -206,23 +234,23 @@ class Importer:
     async def run(self, on_interaction: Callable[[], None] | None = None) -> ImportCounts:
         """Write the plan (after :meth:`check_against_store`) and return the counts."""
         tick = on_interaction or (lambda: None)
-        graph = self.memora.graph
+        memora = self.memora
         counts = self.counts
         for org in self.plan.orgs:
             if org.org_id not in self._present_orgs:
-                await graph.create_organization(
+                await memora.create_organization(
                     org.org_name, org_id=org.org_id, created_at=org.created_at
                 )
                 counts.organizations_created += 1
         for user in self.plan.users:
             if (user.org_id, user.user_id) not in self._present_users:
-                await graph.create_user(
+                await memora.create_user(
                     user.org_id, user.user_name, user_id=user.user_id, created_at=user.created_at
                 )
                 counts.users_created += 1
         for agent in self.plan.agents:
             if (agent.org_id, agent.agent_id) not in self._present_agents:
-                await graph.create_agent(
+                await memora.create_agent(
                     agent.org_id,
                     agent.agent_label,
                     agent.user_id,
@@ -235,7 +263,6 @@ class Importer:
         return counts
 
     async def _restore(self, tick: Callable[[], None]) -> None:
-        graph = self.memora.graph
         written: set[str] = set(self._external_memories)
         deferred: dict[_Key, list[MemoryRecord]] = {}
         records = sorted(
@@ -256,10 +283,10 @@ class Importer:
             deferred[key] = [m for m in todo if m not in ready]
             if not exists:
                 created = record.created_at or record.updated_at
-                write = _write(record, ready, created)
+                write = build_write(record, ready, created)
                 org_id, user_id, interaction_id = key
-                await graph.save_interaction_with_memories(
-                    org_id, record.agent_id or "", user_id, write, interaction_id=interaction_id
+                await self.memora.restore_interaction(
+                    org_id, user_id, record.agent_id or "", write, interaction_id=interaction_id
                 )
                 self.counts.interactions_restored += 1
             elif ready:
@@ -293,8 +320,13 @@ class Importer:
     async def _update(self, record: InteractionRecord, memories: list[MemoryRecord]) -> None:
         org_id, user_id, interaction_id = _key(record)
         when = record.updated_at or record.created_at
-        await self.memora.graph.update_interaction_and_memories(
-            org_id, record.agent_id or "", user_id, interaction_id, _write(record, memories, when)
+        await self.memora.restore_interaction(
+            org_id,
+            user_id,
+            record.agent_id or "",
+            build_write(record, memories, when),
+            interaction_id=interaction_id,
+            update=True,
         )
 
     async def _conversations(self, tick: Callable[[], None]) -> None:
@@ -302,8 +334,9 @@ class Importer:
         if not conversations:
             return
         done = self._load_state()
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        self.state_file.touch()
+        if self.state_file is not None:
+            self.state_file.parent.mkdir(parents=True, exist_ok=True)
+            self.state_file.touch()
         check_adoption = True
         for number, record in conversations:
             if number in done:
@@ -344,10 +377,12 @@ class Importer:
 
     async def _adopt(self, record: InteractionRecord) -> str | None:
         """A save that finished just before a crash, not yet logged: adopt the newest match."""
+        if self.state_file is None:
+            return None
         if self.state_file.stat().st_size == 0 and not self._started_before:
             return None
-        newest = await self.memora.graph.get_all_user_interactions(
-            record.org_id or "", record.user_id or "", with_their_memories=False, limit=1
+        newest = await self.memora.list_interactions(
+            record.org_id or "", record.user_id or "", with_memories=False, limit=1
         )
         if not newest:
             return None
@@ -357,7 +392,7 @@ class Importer:
         return candidate.interaction_id if same and same_time else None
 
     def _load_state(self) -> set[int]:
-        if not self.state_file.exists():
+        if self.state_file is None or not self.state_file.exists():
             return set()
         self._started_before = True
         done: set[int] = set()
@@ -369,46 +404,12 @@ class Importer:
         return done
 
     def _log(self, number: int, interaction_id: str) -> None:
+        if self.state_file is None:
+            return
         with self.state_file.open("a", encoding="utf-8") as handle:
             handle.write(json.dumps({"line": number, "interaction_id": interaction_id}) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
-
-
-def _write(
-    record: InteractionRecord, memories: list[MemoryRecord], when: datetime | None
-) -> MemoriesAndInteraction:
-    plain = [
-        MemoryToStore(
-            memory=m.memory,
-            source_msg_block_pos=m.sources,
-            memory_id=m.memory_id,
-            obtained_at=m.obtained_at,
-            agent_id=m.agent_id,
-        )
-        for m in memories
-        if m.supersedes is None
-    ]
-    contrary = [
-        ContraryMemoryToStore(
-            memory=m.memory,
-            source_msg_block_pos=m.sources,
-            memory_id=m.memory_id,
-            obtained_at=m.obtained_at,
-            agent_id=m.agent_id,
-            existing_contrary_memory_id=m.supersedes,
-        )
-        for m in memories
-        if m.supersedes is not None
-    ]
-    data: dict[str, object] = {
-        "interaction": record.messages_as_dicts(),
-        "memories": plain,
-        "contrary_memories": contrary,
-    }
-    if when is not None:
-        data["interaction_date"] = when
-    return MemoriesAndInteraction.model_validate(data)
 
 
 async def _exists(lookup: Awaitable[object]) -> bool:
@@ -429,7 +430,7 @@ async def _get_interaction(
     with_memories: bool = False,
 ) -> Interaction | None:
     try:
-        return await memora.graph.get_interaction(
+        return await memora.get_interaction(
             org_id,
             user_id,
             interaction_id,

@@ -1,4 +1,4 @@
-"""The JSONL interchange format of ``memora import`` / ``memora export`` (pure: no I/O).
+"""The JSONL interchange format of :mod:`memora_engine.transfer` (pure: no I/O).
 
 One JSON object per line, told apart by ``"type"``:
 
@@ -16,7 +16,11 @@ is what export writes. Each memory is ``{"memory_id", "memory", "obtained_at", "
 "sources": [positions], "supersedes"?: older memory_id}``; its text is stored as given, so the
 ``user_<id>`` / ``agent_<id>`` placeholders export writes keep following renames. Entities
 without ``created_at`` are created "now". Missing org / user / agent ids are taken from
-``--org`` / ``--user`` / ``--agent``. Naive timestamps are read as UTC.
+``--org`` / ``--user`` / ``--agent`` (:class:`Defaults`). Naive timestamps are read as UTC.
+
+Validation checks here everything the write will check on the records themselves (names and
+memory text as the stores accept them, the exact write objects); references to the store are
+checked by :mod:`memora_engine.transfer.importer`. Every problem names its line.
 """
 
 from __future__ import annotations
@@ -30,9 +34,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from memora_engine.errors import InvalidInputError
-from memora_engine.ids import ensure_aware, require_id, require_memory_id
+from memora_engine.ids import ensure_aware, require_id, require_memory_id, require_text
 from memora_engine.limits import MAX_MEMORY_CHARS, MAX_MESSAGES_PER_INTERACTION, MAX_NAME_CHARS
-from memora_engine.schema.storage import MessageIn
+from memora_engine.schema.storage import (
+    ContraryMemoryToStore,
+    MemoriesAndInteraction,
+    MemoryToStore,
+    MessageIn,
+)
 
 __all__ = [
     "FORMAT_VERSION",
@@ -44,7 +53,11 @@ __all__ = [
     "MemoryRecord",
     "OrgRecord",
     "UserRecord",
+    "build_write",
+    "decode_lines",
     "parse_records",
+    "plan_records",
+    "sort_problems",
 ]
 
 FORMAT_VERSION = 1
@@ -72,6 +85,11 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def _check_label(value: str, name: str) -> str:
+    """A name or label exactly as the stores accept it (no NUL, bounded, not blank)."""
+    return require_text(value, name, max_chars=MAX_NAME_CHARS)
+
+
 class _IdCheck:
     @staticmethod
     def check(value: str | None, name: str) -> str | None:
@@ -91,6 +109,11 @@ class OrgRecord(_Record):
     def _id(cls, v: str) -> str:
         return require_id(v, "org_id")
 
+    @field_validator("org_name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _check_label(v, "org_name")
+
 
 class UserRecord(_Record):
     """A user to create."""
@@ -105,6 +128,11 @@ class UserRecord(_Record):
     @classmethod
     def _id(cls, v: str) -> str:
         return require_id(v, "id")
+
+    @field_validator("user_name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _check_label(v, "user_name")
 
 
 class AgentRecord(_Record):
@@ -121,6 +149,11 @@ class AgentRecord(_Record):
     @classmethod
     def _id(cls, v: str | None) -> str | None:
         return _IdCheck.check(v, "id")
+
+    @field_validator("agent_label")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        return _check_label(v, "agent_label")
 
 
 class MemoryRecord(_Record):
@@ -142,6 +175,11 @@ class MemoryRecord(_Record):
     @classmethod
     def _agent(cls, v: str | None) -> str | None:
         return _IdCheck.check(v, "agent_id")
+
+    @field_validator("memory")
+    @classmethod
+    def _text(cls, v: str) -> str:
+        return require_text(v, "memory", max_chars=MAX_MEMORY_CHARS)
 
     @field_validator("obtained_at")
     @classmethod
@@ -230,16 +268,14 @@ class ImportPlan:
         return sum(len(r.memories or []) for _, r in self.interactions)
 
 
-def parse_records(
-    lines: Iterable[tuple[int, dict[str, Any]]], defaults: Defaults, *, source: str = "input"
-) -> ImportPlan:
-    """Validate every record and the references between them; nothing partial on failure.
+def plan_records(
+    lines: Iterable[tuple[int, dict[str, Any]]], defaults: Defaults
+) -> tuple[ImportPlan, list[str]]:
+    """Validate every record and the references between them; returns ``(plan, problems)``.
 
-    ``lines`` are ``(line_number, decoded_object)``. References to entities not defined in the
-    file are left for the caller to check against the store.
-
-    Raises:
-        ImportFileError: one or more problems, each naming its line.
+    ``lines`` are ``(line_number, decoded_object)``. Every problem is reported (with its line),
+    not only the first; references to entities not defined in the file are left for the
+    importer to check against the store.
     """
     plan = ImportPlan()
     problems: list[str] = []
@@ -253,11 +289,35 @@ def parse_records(
             plan.agents.append(record)
         elif isinstance(record, InteractionRecord):
             plan.interactions.append((number, record))
-    if not problems:
-        problems.extend(_cross_check(plan))
+    problems.extend(_cross_check(plan))
+    return plan, problems
+
+
+def parse_records(
+    lines: Iterable[tuple[int, dict[str, Any]]], defaults: Defaults, *, source: str = "input"
+) -> ImportPlan:
+    """:func:`plan_records`, raising when there is any problem.
+
+    Raises:
+        ImportFileError: one or more problems, each naming its line.
+    """
+    plan, problems = plan_records(lines, defaults)
     if problems:
-        raise ImportFileError(source, problems)
+        raise ImportFileError(source, sort_problems(problems))
     return plan
+
+
+def sort_problems(problems: Iterable[str]) -> list[str]:
+    """Problems ordered by their line number (problems without one last, in order)."""
+
+    def line_of(problem: str) -> float:
+        if problem.startswith("line "):
+            number = problem[5:].split(":", 1)[0]
+            if number.isdigit():
+                return int(number)
+        return float("inf")
+
+    return sorted(problems, key=line_of)
 
 
 def decode_lines(text_lines: Iterable[str]) -> tuple[list[tuple[int, dict[str, Any]]], list[str]]:
@@ -271,6 +331,9 @@ def decode_lines(text_lines: Iterable[str]) -> tuple[list[tuple[int, dict[str, A
             data = json.loads(line)
         except json.JSONDecodeError as exc:
             problems.append(f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        except RecursionError:
+            problems.append(f"line {number}: not valid JSON (nested too deeply)")
             continue
         if not isinstance(data, dict):
             problems.append(f"line {number}: expected a JSON object, got {type(data).__name__}")
@@ -343,6 +406,10 @@ def _cross_check(plan: ImportPlan) -> list[str]:
         if created is not None and updated is not None and updated < created:
             problems.append(f"line {number}: updated_at is before created_at")
         size = len(record.messages)
+        try:
+            build_write(record, list(record.memories or []), record.updated_at)
+        except (ValidationError, InvalidInputError) as exc:
+            problems.append(f"line {number}: {_explain(exc)}")
         for memory in record.memories or []:
             bad = [p for p in memory.sources if p >= size]
             if bad:
@@ -388,3 +455,44 @@ def _cycles(supersedes: dict[str, str]) -> list[str]:
             current = supersedes.get(current)
         finished.update(path)
     return problems
+
+
+def build_write(
+    record: InteractionRecord, memories: list[MemoryRecord], when: datetime | None
+) -> MemoriesAndInteraction:
+    """The exact write object of a restored interaction with ``memories`` (validated).
+
+    Raises:
+        pydantic.ValidationError: a value the engine would refuse.
+    """
+    plain = [
+        MemoryToStore(
+            memory=m.memory,
+            source_msg_block_pos=m.sources,
+            memory_id=m.memory_id,
+            obtained_at=m.obtained_at,
+            agent_id=m.agent_id,
+        )
+        for m in memories
+        if m.supersedes is None
+    ]
+    contrary = [
+        ContraryMemoryToStore(
+            memory=m.memory,
+            source_msg_block_pos=m.sources,
+            memory_id=m.memory_id,
+            obtained_at=m.obtained_at,
+            agent_id=m.agent_id,
+            existing_contrary_memory_id=m.supersedes,
+        )
+        for m in memories
+        if m.supersedes is not None
+    ]
+    data: dict[str, object] = {
+        "interaction": record.messages_as_dicts(),
+        "memories": plain,
+        "contrary_memories": contrary,
+    }
+    if when is not None:
+        data["interaction_date"] = when
+    return MemoriesAndInteraction.model_validate(data)
