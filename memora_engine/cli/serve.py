@@ -105,7 +105,7 @@ def serve(
     llm = resolve_llm(settings, ctx.find_object(CliState), raw=raw)
     max_bytes = int(max_body_mb * 1024 * 1024) if max_body_mb else DEFAULT_MAX_BODY_BYTES
     app = create_app(
-        lambda: open_memora(settings, llm),
+        lambda: open_memora(settings, llm, create=True),
         store,
         max_body_bytes=max_bytes,
         mcp=not no_mcp,
@@ -293,7 +293,7 @@ def mcp_cmd(
             await memora.setup()
         else:
             llm = resolve_llm(settings, ctx.find_object(CliState), raw=raw)
-            memora = await open_memora(settings, llm)
+            memora = await open_memora(settings, llm, create=True)
         try:
             await run_stdio(memora, org, user, agent)
         finally:
