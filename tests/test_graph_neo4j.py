@@ -66,7 +66,6 @@ async def neo4j_store() -> AsyncIterator[Neo4jGraphInterface]:
         try:
             yield store
         finally:
-            store.associated_vector_db = None
             for org in await store.get_all_organizations():
                 await store.delete_organization(org.org_id)
             assert await _memora_nodes(store) == 0, "delete_organization left nodes behind"

@@ -2,7 +2,7 @@
 
 It is not a fake: every call is delegated to the wrapped store, which does the real work. The
 wrapper only records ``(method, args)`` and can make the next call of a method raise once,
-which is how the conformance suite checks that a failed vector write leaves the graph
+which is how the coordination suite checks that a failed vector write leaves the graph
 untouched.
 """
 
@@ -35,8 +35,8 @@ class RecordingVectorDB(BaseVectorDB):
 
     Examples:
         >>> recorder = RecordingVectorDB(qdrant_db)  # doctest: +SKIP
-        >>> graph.associated_vector_db = recorder  # doctest: +SKIP
-        >>> await graph.delete_user(org_id, user_id)  # doctest: +SKIP
+        >>> stores = StoreCoordinator(graph, recorder)  # doctest: +SKIP
+        >>> await stores.delete_user(org_id, user_id)  # doctest: +SKIP
         >>> recorder.calls_to("delete_all_user_memories")  # doctest: +SKIP
         [RecordedCall(method='delete_all_user_memories', args=(org_id, user_id), kwargs={})]
     """

@@ -5,12 +5,21 @@ synchronous, so every shard call runs on one worker thread owned by the store (w
 serializes access). Measured with qdrant-edge-py 0.9: the calls hold the GIL while they run, so
 the event loop can stall for the length of one call; the store keeps calls short (writes go in
 chunks, the slow ``optimize`` is never run implicitly) so that stall stays at a few ms.
+
+Durability: an update returns once it is in the shard's write-ahead log, a file the kernel
+holds; it survives a SIGKILL of the process without ``flush()`` (checked by the crash suite,
+``tests/reliability``). ``flush()`` (msync + fsync of every segment, tens to hundreds of ms on
+a busy disk) runs in the background a few seconds after a write and on :meth:`close`, not per
+write. A power loss or OS crash can lose the last unflushed writes; the store notices on the
+next open (an "open" marker naming the kernel's boot id survives, with another boot id) and
+sets :attr:`may_have_lost_writes`, so ``Memora`` re-indexes from the graph before serving.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -62,6 +71,11 @@ T = TypeVar("T")
 _UPSERT_CHUNK = 128
 #: Lock file inside the store's folder, held while a store is open.
 LOCK_FILE = ".memora.lock"
+#: Marker written on open (with the kernel's boot id) and removed by a clean close.
+OPEN_MARKER = ".memora.open"
+_BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+#: Seconds between a write and the background flush that makes it power-loss safe.
+FLUSH_DELAY_S = 5.0
 _CONFIG_FILE = "edge_config.json"
 
 
@@ -189,6 +203,35 @@ def _updater(operation: qe.UpdateOperation) -> Callable[[qe.EdgeShard], None]:
     return apply
 
 
+def _boot_id() -> str:
+    """The kernel's boot id ("" where the OS does not expose one: every reopen then counts as
+    a possible power loss)."""
+    try:
+        return _BOOT_ID.read_text(encoding="ascii").strip()
+    except OSError:
+        return ""
+
+
+def _writes_may_be_lost(marker: Path) -> bool:
+    """Whether the last session ended without a clean close AND the machine restarted since
+    (a process crash alone loses nothing: the write-ahead log is in the kernel's page cache)."""
+    try:
+        previous = marker.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    current = _boot_id()
+    return not current or previous != current
+
+
+def _write_marker(marker: Path) -> None:
+    with open(marker, "w", encoding="ascii") as handle:
+        handle.write(_boot_id())
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
 def _stored_dense_dim(folder: Path) -> int | None:
     """The dense size recorded in an existing shard's config (None if unreadable)."""
     try:
@@ -205,8 +248,9 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
     Same behaviour as ``QdrantDB`` (named dense + BM25 sparse vectors with IDF, tenant keyword
     indexes, RRF fusion in one request per batch). One process at a time may open a folder: a
     second one gets :class:`~memora_engine.errors.BackendUnavailableError` (an OS lock on
-    ``.memora.lock`` in the folder, released on :meth:`close`). Writes are flushed before they
-    return.
+    ``.memora.lock`` in the folder, released on :meth:`close`). A write returns once it is in
+    the write-ahead log (it survives a process crash); flushes run in the background and on
+    :meth:`close` (see the module docstring for power loss).
 
     Args:
         path: The store's folder (created if missing).
@@ -237,6 +281,10 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         self._executor: ThreadPoolExecutor | None = None
         self._lock = _FolderLock(self.path / LOCK_FILE)
         self._setup_lock = asyncio.Lock()
+        self._flush_task: asyncio.Task[None] | None = None
+        self._dirty = False
+        #: True after opening a store whose last session ended in a power loss / OS crash.
+        self.may_have_lost_writes = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -266,12 +314,17 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
                 "shared access."
             ) from exc
         try:
+            marker = self.path / OPEN_MARKER
             if (self.path / _CONFIG_FILE).exists():
                 stored = _stored_dense_dim(self.path)
                 if stored is not None:
                     check_dense_dim(stored, dim, f"Vector store {self.path}")
-                return self._call_edge("open", lambda: qe.EdgeShard.load(str(self.path)))
-            return self._call_edge("create", lambda: self._create(dim))
+                self.may_have_lost_writes = _writes_may_be_lost(marker)
+                shard = self._call_edge("open", lambda: qe.EdgeShard.load(str(self.path)))
+            else:
+                shard = self._call_edge("create", lambda: self._create(dim))
+            _write_marker(marker)
+            return shard
         except BaseException:
             self._lock.release()
             raise
@@ -294,6 +347,10 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         return shard
 
     async def close(self) -> None:
+        flush_task, self._flush_task = self._flush_task, None
+        if flush_task is not None:
+            flush_task.cancel()
+            await asyncio.gather(flush_task, return_exceptions=True)
         shard, executor = self._shard, self._executor
         self._shard, self._executor = None, None
         if executor is None:
@@ -309,8 +366,28 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         try:
             shard.flush()
             shard.close()
+            (self.path / OPEN_MARKER).unlink(missing_ok=True)
         finally:
             self._lock.release()
+
+    async def flush(self) -> None:
+        """Force every write so far to disk now (power-loss safe); a no-op if nothing changed."""
+        if self._dirty and self._shard is not None:
+            self._dirty = False
+            await self._run("flush", lambda shard: shard.flush())
+
+    def _written(self) -> None:
+        """Note an unflushed write and make sure a background flush is scheduled."""
+        self._dirty = True
+        if self._flush_task is None or self._flush_task.done():
+            self._flush_task = asyncio.get_running_loop().create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(FLUSH_DELAY_S)
+        try:
+            await self.flush()
+        except MemoraError:
+            self._dirty = True  # closed meanwhile (close flushes) or a transient failure
 
     async def optimize(self) -> bool:
         """Build the shard's indexes now (CPU-heavy; holds the GIL for its whole run).
@@ -369,7 +446,7 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
             for at in range(0, len(points), _UPSERT_CHUNK):
                 operation = qe.UpdateOperation.upsert_points(points[at : at + _UPSERT_CHUNK])
                 await self._run("upsert", _updater(operation))
-        await self._run("flush", lambda shard: shard.flush())
+        self._written()
 
     async def delete_memories(self, memory_ids: Sequence[str]) -> None:
         ids = validate_memory_ids(memory_ids)
@@ -379,11 +456,8 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         await self._write("delete", operation)
 
     async def _write(self, action: str, operation: qe.UpdateOperation) -> None:
-        def apply(shard: qe.EdgeShard) -> None:
-            shard.update(operation)
-            shard.flush()
-
-        await self._run(action, apply)
+        await self._run(action, _updater(operation))
+        self._written()
 
     async def delete_all_user_memories(self, org_id: str, user_id: str) -> None:
         flt = _tenant_filter(count_conditions(org_id, user_id))
