@@ -235,7 +235,6 @@ class Importer:
         return counts
 
     async def _restore(self, tick: Callable[[], None]) -> None:
-        graph = self.memora.graph
         written: set[str] = set(self._external_memories)
         deferred: dict[_Key, list[MemoryRecord]] = {}
         records = sorted(
@@ -258,8 +257,8 @@ class Importer:
                 created = record.created_at or record.updated_at
                 write = _write(record, ready, created)
                 org_id, user_id, interaction_id = key
-                await graph.save_interaction_with_memories(
-                    org_id, record.agent_id or "", user_id, write, interaction_id=interaction_id
+                await self.memora.restore_interaction(
+                    org_id, user_id, record.agent_id or "", write, interaction_id=interaction_id
                 )
                 self.counts.interactions_restored += 1
             elif ready:
@@ -293,9 +292,10 @@ class Importer:
     async def _update(self, record: InteractionRecord, memories: list[MemoryRecord]) -> None:
         org_id, user_id, interaction_id = _key(record)
         when = record.updated_at or record.created_at
-        await self.memora.graph.update_interaction_and_memories(
-            org_id, record.agent_id or "", user_id, interaction_id, _write(record, memories, when)
-        )
+        await self.memora.restore_interaction(
+            org_id, user_id, record.agent_id or "", _write(record, memories, when),
+            interaction_id=interaction_id, update=True,
+        )  # fmt: skip
 
     async def _conversations(self, tick: Callable[[], None]) -> None:
         conversations = self.plan.conversations
