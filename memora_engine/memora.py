@@ -23,6 +23,7 @@ from langchain_core.language_models import BaseChatModel
 from typing_extensions import Self
 
 from memora_engine import pipeline
+from memora_engine.bulk_api import BulkOperations
 from memora_engine.coordinator import StoreCoordinator
 from memora_engine.errors import (
     ConfigurationError,
@@ -62,7 +63,7 @@ logger.addHandler(logging.NullHandler())
 ModelLike = BaseBackendLLM | BaseChatModel | str | None
 
 
-class Memora(MemoryRetrieval, TenantManagement, RecordManagement):
+class Memora(MemoryRetrieval, TenantManagement, RecordManagement, BulkOperations):
     """Long-term memory for agents over a graph store (truth) and a vector store (index).
 
     ``Memora`` takes ownership of the stores and models it is given: :meth:`close` closes them.

@@ -148,6 +148,10 @@ class RecordingVectorDB(BaseVectorDB):
         await self._record("delete_memory", memory_id)
         await self.inner.delete_memory(memory_id)
 
+    async def flush(self) -> None:
+        await self._record("flush")
+        await self.inner.flush()
+
     async def delete_memories(self, memory_ids: Sequence[str]) -> None:
         await self._record("delete_memories", list(memory_ids))
         await self.inner.delete_memories(memory_ids)

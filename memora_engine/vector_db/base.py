@@ -161,6 +161,10 @@ class BaseVectorDB(ABC):
         await self.delete_memories([memory_id])
 
     @abstractmethod
+    async def flush(self) -> None:
+        """Make every write so far survive a power loss now (a no-op where they already do)."""
+
+    @abstractmethod
     async def delete_memories(self, memory_ids: Sequence[str]) -> None:
         """Delete points by id (missing ids are ignored; an empty list is a no-op)."""
 

@@ -339,6 +339,9 @@ class QdrantDB(EncoderOwner, BaseVectorDB):
             async with self._translate("upsert"):
                 await client.upsert(self.collection_name, points=points, wait=True)
 
+    async def flush(self) -> None:
+        """A no-op: every write is acknowledged with ``wait=True`` (in the server's WAL)."""
+
     async def delete_memories(self, memory_ids: Sequence[str]) -> None:
         ids = validate_memory_ids(memory_ids)
         if not ids:
