@@ -68,6 +68,12 @@ class DenseEncoder(ABC):
         """Return the dimension, finding it out (e.g. with one probe embedding) if needed."""
         return self.dim
 
+    @property
+    def symmetric(self) -> bool:
+        """Whether a text's query and document vectors are the same (no query prefixes), so a
+        store may reuse a query's vector to index the same text (default: not assumed)."""
+        return False
+
     @abstractmethod
     async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         """Embed texts to be indexed; one vector per text, in order."""

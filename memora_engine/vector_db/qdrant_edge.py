@@ -433,7 +433,10 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         for start in range(0, len(checked), _UPSERT_CHUNK * 2):
             chunk = checked[start : start + _UPSERT_CHUNK * 2]
             dense, sparse = await encode_documents(
-                [m.memory for m in chunk], self.dense_encoder, self.sparse_encoder
+                [m.memory for m in chunk],
+                self.dense_encoder,
+                self.sparse_encoder,
+                self.recent_vectors,
             )
             points = [
                 qe.Point(
@@ -484,7 +487,9 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         plan = plan_search(self.search_config, limit, conditions)
         if self._shard is None:
             await self.setup()
-        encoded = await encode_queries(texts, plan, self.dense_encoder, self.sparse_encoder)
+        encoded = await encode_queries(
+            texts, plan, self.dense_encoder, self.sparse_encoder, self.recent_vectors
+        )
         active = [i for i, q in enumerate(encoded) if q.searchable(plan)]
         results: list[list[ScoredMemory]] = [[] for _ in texts]
         if not active:
