@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -165,6 +166,9 @@ class FastEmbedDenseEncoder(DenseEncoder):
     @property
     def dim(self) -> int:
         return self._dim
+
+    def blocking_query_embedder(self) -> Callable[[list[str]], list[list[float]]]:
+        return partial(self._embed, queries=True)
 
     @property
     def symmetric(self) -> bool:

@@ -18,13 +18,11 @@ sets :attr:`may_have_lost_writes`, so ``Memora`` re-indexes from the graph befor
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 import qdrant_edge as qe
 
@@ -54,6 +52,12 @@ from memora_engine.vector_db._common import (
     validate_memory_ids,
     validate_queries,
 )
+from memora_engine.vector_db._edge_files import (
+    FolderLock,
+    stored_dense_dim,
+    write_marker,
+    writes_may_be_lost,
+)
 from memora_engine.vector_db._encoding import (
     EncodedQuery,
     EncoderOwner,
@@ -73,50 +77,9 @@ _UPSERT_CHUNK = 128
 LOCK_FILE = ".memora.lock"
 #: Marker written on open (with the kernel's boot id) and removed by a clean close.
 OPEN_MARKER = ".memora.open"
-_BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 #: Seconds between a write and the background flush that makes it power-loss safe.
 FLUSH_DELAY_S = 5.0
 _CONFIG_FILE = "edge_config.json"
-
-
-class _FolderLock:
-    """An exclusive, non-blocking OS lock on a file (fcntl on POSIX, msvcrt on Windows)."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._handle: IO[str] | None = None
-
-    def acquire(self) -> None:
-        handle = open(self._path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release
-        try:
-            if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-                import msvcrt
-
-                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            raise
-        self._handle = handle
-
-    def release(self) -> None:
-        if self._handle is None:
-            return
-        try:
-            if sys.platform == "win32":  # pragma: no cover
-                import msvcrt
-
-                msvcrt.locking(self._handle.fileno(), msvcrt.LK_UNLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
-        finally:
-            self._handle.close()
-            self._handle = None
 
 
 def _to_filter(conditions: Sequence[Condition]) -> qe.Filter | None:
@@ -196,50 +159,22 @@ def _query_request(plan: SearchPlan, query: EncodedQuery) -> qe.QueryRequest:
     )
 
 
+def _query(
+    plan: SearchPlan, encoded: Sequence[EncodedQuery], shard: qe.EdgeShard
+) -> tuple[list[int], list[Any]]:
+    """Run the searchable queries in one batch (worker thread); ``(their indexes, hits)``."""
+    active = [i for i, q in enumerate(encoded) if q.searchable(plan)]
+    if not active:
+        return [], []
+    batch = qe.QueryBatchRequest([_query_request(plan, encoded[i]) for i in active])
+    return active, list(shard.query_batch(batch))
+
+
 def _updater(operation: qe.UpdateOperation) -> Callable[[qe.EdgeShard], None]:
     def apply(shard: qe.EdgeShard) -> None:
         shard.update(operation)
 
     return apply
-
-
-def _boot_id() -> str:
-    """The kernel's boot id ("" where the OS does not expose one: every reopen then counts as
-    a possible power loss)."""
-    try:
-        return _BOOT_ID.read_text(encoding="ascii").strip()
-    except OSError:
-        return ""
-
-
-def _writes_may_be_lost(marker: Path) -> bool:
-    """Whether the last session ended without a clean close AND the machine restarted since
-    (a process crash alone loses nothing: the write-ahead log is in the kernel's page cache)."""
-    try:
-        previous = marker.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True
-    current = _boot_id()
-    return not current or previous != current
-
-
-def _write_marker(marker: Path) -> None:
-    with open(marker, "w", encoding="ascii") as handle:
-        handle.write(_boot_id())
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _stored_dense_dim(folder: Path) -> int | None:
-    """The dense size recorded in an existing shard's config (None if unreadable)."""
-    try:
-        config = json.loads((folder / _CONFIG_FILE).read_text(encoding="utf-8"))
-        size = config["vectors"][DENSE_VECTOR]["size"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return size if isinstance(size, int) else None
 
 
 class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
@@ -279,7 +214,7 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         self.search_config = search_config or HYBRID_DEFAULT
         self._shard: qe.EdgeShard | None = None
         self._executor: ThreadPoolExecutor | None = None
-        self._lock = _FolderLock(self.path / LOCK_FILE)
+        self._lock = FolderLock(self.path / LOCK_FILE)
         self._setup_lock = asyncio.Lock()
         self._flush_task: asyncio.Task[None] | None = None
         self._dirty = False
@@ -316,14 +251,14 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         try:
             marker = self.path / OPEN_MARKER
             if (self.path / _CONFIG_FILE).exists():
-                stored = _stored_dense_dim(self.path)
+                stored = stored_dense_dim(self.path)
                 if stored is not None:
                     check_dense_dim(stored, dim, f"Vector store {self.path}")
-                self.may_have_lost_writes = _writes_may_be_lost(marker)
+                self.may_have_lost_writes = writes_may_be_lost(marker)
                 shard = self._call_edge("open", lambda: qe.EdgeShard.load(str(self.path)))
             else:
                 shard = self._call_edge("create", lambda: self._create(dim))
-            _write_marker(marker)
+            write_marker(marker)
             return shard
         except BaseException:
             self._lock.release()
@@ -487,15 +422,30 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         plan = plan_search(self.search_config, limit, conditions)
         if self._shard is None:
             await self.setup()
-        encoded = await encode_queries(
-            texts, plan, self.dense_encoder, self.sparse_encoder, self.recent_vectors
-        )
-        active = [i for i, q in enumerate(encoded) if q.searchable(plan)]
+        embed = self.dense_encoder.blocking_query_embedder() if plan.needs_dense else None
+        if embed is None:
+            encoded = await encode_queries(
+                texts, plan, self.dense_encoder, self.sparse_encoder, self.recent_vectors
+            )
+            active, responses = await self._run("search", partial(_query, plan, encoded))
+        else:
+            # One hand-off: the dense embedding runs on the shard's worker, then the query.
+            sparse = await self.sparse_encoder.embed_queries(texts) if plan.needs_sparse else None
+
+            def embed_and_query(
+                shard: qe.EdgeShard,
+            ) -> tuple[list[list[float]], tuple[list[int], list[Any]]]:
+                dense = embed(list(texts))
+                queries = [
+                    EncodedQuery(dense=d, sparse=sparse[i] if sparse is not None else None)
+                    for i, d in enumerate(dense)
+                ]
+                return dense, _query(plan, queries, shard)
+
+            dense, (active, responses) = await self._run("search", embed_and_query)
+            if self.recent_vectors is not None:
+                self.recent_vectors.put(texts, dense)
         results: list[list[ScoredMemory]] = [[] for _ in texts]
-        if not active:
-            return results
-        batch = qe.QueryBatchRequest([_query_request(plan, encoded[i]) for i in active])
-        responses = await self._run("search", lambda shard: shard.query_batch(batch))
         for i, points in zip(active, responses, strict=True):
             results[i] = [
                 (memory_from_payload(point.id, point.payload), float(point.score))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from memora_engine import Memora
 from memora_engine.embeddings import DenseEncoder, SparseEncoder
-from memora_engine.vector_db import qdrant_edge
+from memora_engine.vector_db._edge_files import boot_id
 from memora_engine.vector_db.qdrant_edge import OPEN_MARKER, QdrantEdgeDB
 
 
@@ -58,12 +58,12 @@ async def test_unclean_shutdown_on_the_same_boot_needs_no_recovery(
     """If this fails, check _writes_may_be_lost: a process crash alone must not trigger a
     re-index (the write-ahead log survived it)."""
     await _store_with_memories(tmp_path, dense_encoder, sparse_encoder)
-    (tmp_path / "vectors" / OPEN_MARKER).write_text(qdrant_edge._boot_id(), encoding="ascii")
+    (tmp_path / "vectors" / OPEN_MARKER).write_text(boot_id(), encoding="ascii")
     store = QdrantEdgeDB(
         tmp_path / "vectors", dense_encoder=dense_encoder, sparse_encoder=sparse_encoder
     )
     await store.setup()
     try:
-        assert store.may_have_lost_writes is (qdrant_edge._boot_id() == "")
+        assert store.may_have_lost_writes is (boot_id() == "")
     finally:
         await store.close()
