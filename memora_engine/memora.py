@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.language_models import BaseChatModel
 from typing_extensions import Self
@@ -31,6 +31,7 @@ from memora_engine.errors import (
     InvalidInputError,
     LLMResponseInvalidError,
 )
+from memora_engine.graph_compat import CoordinatedGraph
 from memora_engine.graph_db.base import BaseGraphDB
 from memora_engine.ids import ensure_aware, require_id, utc_now
 from memora_engine.keyed_locks import KeyedLocks
@@ -103,8 +104,9 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement, BulkOperations
             raise InvalidInputError("Memora needs a BaseVectorDB and a BaseGraphDB.")
         self.vector_db = vector_db
         self.graph_db = graph_db
-        self.graph = graph_db
         self._stores = StoreCoordinator(graph_db, vector_db)
+        # The original guides' ``memora.graph.*`` calls: writes / deletes stay indexed.
+        self.graph = cast(BaseGraphDB, CoordinatedGraph(self._stores))
         self.extraction_model = as_backend_llm(extraction_model)
         search_model = as_backend_llm(memory_search_model)
         self.memory_search_model = search_model or self.extraction_model
