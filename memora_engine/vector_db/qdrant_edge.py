@@ -283,9 +283,14 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
 
     async def close(self) -> None:
         flush_task, self._flush_task = self._flush_task, None
-        if flush_task is not None:
-            flush_task.cancel()
-            await asyncio.gather(flush_task, return_exceptions=True)
+        if flush_task is not None and not flush_task.done():
+            # The shard is flushed below; the pending background flush is no longer needed.
+            owner = flush_task.get_loop()
+            if owner is asyncio.get_running_loop():
+                flush_task.cancel()
+                await asyncio.gather(flush_task, return_exceptions=True)
+            elif not owner.is_closed():  # scheduled from another loop (e.g. a sync portal)
+                owner.call_soon_threadsafe(flush_task.cancel)
         shard, executor = self._shard, self._executor
         self._shard, self._executor = None, None
         if executor is None:
@@ -314,8 +319,10 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
     def _written(self) -> None:
         """Note an unflushed write and make sure a background flush is scheduled."""
         self._dirty = True
-        if self._flush_task is None or self._flush_task.done():
-            self._flush_task = asyncio.get_running_loop().create_task(self._flush_later())
+        loop = asyncio.get_running_loop()
+        task = self._flush_task
+        if task is None or task.done() or task.get_loop() is not loop:
+            self._flush_task = loop.create_task(self._flush_later())
 
     async def _flush_later(self) -> None:
         await asyncio.sleep(FLUSH_DELAY_S)
