@@ -1,18 +1,22 @@
-"""Engine benchmark: save (10 memories) and search (3 queries) latency at 1k and 100k memories.
+"""Engine benchmark: raw saves, paired searches, LLM saves, LoCoMo import / reindex, peak RSS.
 
-Runs ``Memora.embedded`` (SQLite + Qdrant Edge + the local ONNX model) with a scripted LLM of
-zero latency, so the numbers are Memora's own cost: embedding, indexing, graph writes and
-resolution. Also counts LLM calls and prompt tokens per save and per recall.
+Runs ``Memora.embedded`` (SQLite + Qdrant Edge + the local ONNX model) at each store size:
 
-The store is filled through the real write path (``graph.save_interaction_with_memories`` with
-the vector store attached). To keep filling 100k memories affordable, fill texts come from a
-pool of distinct sentences and their embeddings are memoized (the measured saves and searches
-use fresh texts that are embedded for real).
+* raw save of one message (no LLM), each paired with a bare embedding of a same-length text;
+* one-query search, each alternated with a bare embedding of the same query (the paired
+  difference is Memora's cost above the embedding it needs);
+* LangGraph's ``InMemoryStore`` put / search with the same model, in the same run (reference);
+* a save with a scripted zero-latency LLM (10 memories) and a 3-query search, LLM calls and
+  prompt tokens per save and per recall;
+* then a raw-mode import of every LoCoMo session (one save per session) and a full reindex.
+
+The store is filled through ``Memora.restore_interactions`` (the batched import path). The
+machine's load average is recorded at start and end: compare figures of one run only.
 
 Usage::
 
-    python bench/engine.py            # 1k and 100k memories (about 10 minutes on 2 cores)
-    python bench/engine.py --quick    # 1k and 10k
+    python bench/engine.py                          # 1k and 10k (a few minutes on 2 cores)
+    python bench/engine.py --sizes 1000,10000,100000
 """
 
 from __future__ import annotations
@@ -23,71 +27,26 @@ import json
 import os
 import random
 import statistics
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from memora_engine import Memora, MemoriesAndInteraction, MemoryToStore
-from memora_engine.embeddings import DenseEncoder, default_dense_encoder, default_sparse_encoder
+from memora_engine import Memora
+from memora_engine.embeddings import default_dense_encoder, default_sparse_encoder
 from memora_engine.testing.scripted import ScriptedChatModel
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import _write_bench as wb  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results" / "engine.json"
-USERS_PER_1K = 10
-MEMORIES_PER_USER = 100
-SAMPLES = 60
 
 PEOPLE = ["Sarah", "Tom", "Mia", "Leo", "Ana", "Raj", "Kim", "Omar", "Eva", "Ben"]
 THINGS = ["peanuts", "jazz", "hiking", "sushi", "chess", "yoga", "tennis", "coffee", "Rome", "cats"]
-VERBS = [
-    "loves",
-    "is allergic to",
-    "dislikes",
-    "plans a trip about",
-    "collects books on",
-    "takes classes in",
-    "talks often about",
-    "saves money for",
-    "dreams about",
-    "teaches",
-]
-
-
-class MemoizingEncoder(DenseEncoder):
-    """Fill-phase helper: embeds each distinct text once (measured texts are always fresh)."""
-
-    def __init__(self, inner: DenseEncoder) -> None:
-        self.inner = inner
-        self.cache: dict[str, list[float]] = {}
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    async def aget_dim(self) -> int:
-        return await self.inner.aget_dim()
-
-    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        missing = [t for t in dict.fromkeys(texts) if t not in self.cache]
-        if missing:
-            for text, vector in zip(
-                missing, await self.inner.embed_documents(missing), strict=True
-            ):
-                self.cache[text] = vector
-        return [self.cache[t] for t in texts]
-
-    async def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
-        return await self.inner.embed_queries(texts)
-
-
-def fill_text(rng: random.Random) -> str:
-    return f"user_x {rng.choice(VERBS)} {rng.choice(THINGS)} with {rng.choice(PEOPLE)}"
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:
@@ -126,26 +85,6 @@ def responder(messages: Sequence[Any]) -> str:
     return "<< food preferences >>\n<< people close to the user >>\n<< upcoming plans >>"
 
 
-async def fill(
-    memora: Memora, org_id: str, users: list[str], agent_id: str, rng: random.Random
-) -> None:
-    for user_id in users:
-        texts = [
-            fill_text(rng).replace("user_x", f"user_{user_id}") for _ in range(MEMORIES_PER_USER)
-        ]
-        for start in range(0, MEMORIES_PER_USER, 50):
-            chunk = texts[start : start + 50]
-            await memora.graph.save_interaction_with_memories(
-                org_id,
-                agent_id,
-                user_id,
-                MemoriesAndInteraction(
-                    interaction=[{"role": "user", "content": "bulk fill"}],
-                    memories=[MemoryToStore(memory=t, source_msg_block_pos=[0]) for t in chunk],
-                ),
-            )
-
-
 async def measure(
     memora: Memora,
     model: ScriptedChatModel,
@@ -158,7 +97,7 @@ async def measure(
     assert llm is not None
     saves, searches = [], []
     llm.usage.reset()
-    for i in range(SAMPLES // 3):
+    for i in range(20):
         user_id = rng.choice(users)
         chat = [
             {"role": "user", "content": f"Today I met {rng.choice(PEOPLE)} ({i})."},
@@ -169,7 +108,7 @@ async def measure(
         saves.append(time.perf_counter() - started)
     save_calls = llm.usage.calls / len(saves)
     save_tokens = llm.usage.input_tokens / len(saves)
-    for i in range(SAMPLES):
+    for i in range(60):
         user_id = rng.choice(users)
         queries = [f"what does the user like {i}", f"{rng.choice(PEOPLE)} plans", f"allergy {i}"]
         started = time.perf_counter()
@@ -189,65 +128,99 @@ async def measure(
     }
 
 
-async def run(sizes: list[int]) -> dict[str, Any]:
+async def run(sizes: list[int], samples: int, locomo: int) -> dict[str, Any]:
     rng = random.Random(7)
-    dense = MemoizingEncoder(default_dense_encoder())
+    dense = default_dense_encoder()
+    memoizing = wb.MemoizingEncoder(dense)
     model = ScriptedChatModel(responder=responder)
+    results: dict[str, Any] = {"load_average_start": [round(x, 2) for x in os.getloadavg()]}
     with tempfile.TemporaryDirectory(prefix="memora-bench-") as folder:
         memora = await Memora.embedded(
-            folder,
-            extraction_model=model,
-            dense_encoder=dense,
+            folder, extraction_model=model, dense_encoder=memoizing,
             sparse_encoder=default_sparse_encoder(),
-        )
-        org = await memora.graph.create_organization("Bench")
-        agent = await memora.graph.create_agent(org.org_id, "Agent")
-        users: list[str] = []
-        results: dict[str, Any] = {}
+        )  # fmt: skip
+        org = (await memora.create_organization("Bench")).org_id
+        agent = (await memora.create_agent(org, "Agent")).agent_id
+        users = [(await memora.create_user(org, f"User {n}")).user_id for n in range(wb.USERS)]
         for size in sizes:
-            wanted = size // MEMORIES_PER_USER
-            new = [
-                (await memora.graph.create_user(org.org_id, f"User {n}")).user_id
-                for n in range(len(users), wanted)
-            ]
-            started = time.perf_counter()
-            await fill(memora, org.org_id, new, agent.agent_id, rng)
-            users += new
-            fill_s = time.perf_counter() - started
-            stored = await memora.vector_db.count(org.org_id)
-            results[str(size)] = {
-                "stored_memories": stored,
+            memoizing.enabled = True
+            fill_s = await wb.fill(memora, org, users, agent, size)
+            memoizing.enabled = False
+            row: dict[str, Any] = {
+                "stored_memories": await memora.vector_db.count(org),
                 "fill_seconds": round(fill_s, 1),
-                **await measure(memora, model, org.org_id, users, agent.agent_id, rng),
+                "fill_memories_per_s": round(size / fill_s) if fill_s > 0.5 else None,
             }
-            print(f"{size:>7} memories stored ({stored}), filled in {fill_s:.0f}s")
+            row.update(await wb.raw_saves(memora, dense, org, users, agent, samples))
+            row.update(await wb.paired_searches(memora, dense, org, users, samples))
+            row.update(await measure(memora, model, org, users, agent, rng))
+            row["in_memory_store"] = await wb.in_memory_store(dense, size, samples)
+            row["peak_rss_mb"] = wb.peak_rss_mb()
+            results[str(size)] = row
+            print(f"{size:>7} memories: filled in {fill_s:.0f}s", flush=True)
+        memoizing.cache.clear()
+        results["locomo_raw"] = await wb.locomo_ingest(memora, dense, locomo)
         await memora.close()
+    results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["peak_rss_mb"] = wb.peak_rss_mb()
     return results
+
+
+def _row(label: str, cells: Sequence[object]) -> str:
+    return f"{label:<44} | " + " | ".join(f"{c!s:>17}" for c in cells)
+
+
+def print_table(sizes: list[int], results: dict[str, Any]) -> None:
+    def pair(stat: dict[str, float]) -> str:
+        return f"{stat['p50_ms']} / {stat['p95_ms']}"
+
+    rows = [results[str(size)] for size in sizes]
+    print()
+    print(_row("p50 / p95 ms (memories stored ->)", [f"{s:,}" for s in sizes]))
+    print(_row("Memora raw save, 1 message", [pair(r["raw_save"]) for r in rows]))
+    print(_row("  bare embedding of a message (floor)", [pair(r["embedding_floor"]) for r in rows]))
+    print(_row("  save minus floor, paired p50", [r["raw_save_minus_floor_p50_ms"] for r in rows]))
+    print(_row("Memora search, 1 query", [pair(r["search_1_query"]) for r in rows]))
+    print(_row("  bare query embedding (floor)", [pair(r["search_floor"]) for r in rows]))
+    print(_row("  search minus floor, paired p50", [r["search_minus_floor_p50_ms"] for r in rows]))
+    print(_row("LangGraph InMemoryStore put", [pair(r["in_memory_store"]["put"]) for r in rows]))
+    print(
+        _row("LangGraph InMemoryStore search", [pair(r["in_memory_store"]["search"]) for r in rows])
+    )
+    print(_row("Memora save, LLM, 10 memories", [pair(r["save_10_memories"]) for r in rows]))
+    print(_row("Memora search, 3 queries", [pair(r["search_3_queries"]) for r in rows]))
+    print(_row("fill (restore_interactions) memories/s", [r["fill_memories_per_s"] for r in rows]))
+    print(_row("peak RSS MB (process, so far)", [r["peak_rss_mb"] for r in rows]))
+    loco = results["locomo_raw"]
+    print(
+        f"\nLoCoMo raw import ({loco['conversations']} conversations): {loco['memories']} "
+        f"memories in {loco['sessions']} saves, {loco['import_memories_per_s']} memories/s; "
+        f"reindex {loco['reindex_memories_per_s']} memories/s; encoder alone on the same texts "
+        f"{loco['encoder_alone_texts_per_s']}/s. Peak RSS {results['peak_rss_mb']} MB. Load average "
+        f"{results['load_average_start']} -> {results['load_average_end']}."
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="1k and 10k instead of 1k and 100k")
+    parser.add_argument(
+        "--sizes", default="1000,10000", help="comma-separated store sizes (e.g. 1000,10000,100000)"
+    )
+    parser.add_argument("--samples", type=int, default=100, help="measured calls per figure")
+    parser.add_argument(
+        "--locomo", type=int, default=2, help="LoCoMo conversations to import (all: 10)"
+    )
     args = parser.parse_args()
     if not os.environ.get("MEMORA_EMBEDDING_MODEL_DIR"):
         os.environ["MEMORA_EMBEDDING_MODEL_DIR"] = str(
             ROOT.parent / "shared" / "models" / "all-MiniLM-L6-v2-onnx"
         )
-    sizes = [1_000, 10_000] if args.quick else [1_000, 100_000]
-    results = asyncio.run(run(sizes))
-    print(
-        f"\n{'memories':>9} | {'save p50/p95 ms':>16} | {'search(3q) p50/p95 ms':>22} | "
-        f"{'LLM calls/save':>14} | {'tokens/save':>11} | {'calls/recall':>12}"
-    )
-    for size, row in results.items():
-        save, search = row["save_10_memories"], row["search_3_queries"]
-        print(
-            f"{size:>9} | {save['p50_ms']:>7} / {save['p95_ms']:<6} | "
-            f"{search['p50_ms']:>10} / {search['p95_ms']:<9} | {row['llm_calls_per_save']:>14} | "
-            f"{row['prompt_tokens_per_save']:>11} | {row['llm_calls_per_recall']:>12}"
-        )
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    results = asyncio.run(run(sizes, args.samples, args.locomo))
+    print_table(sizes, results)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({"quick": args.quick, "results": results}, indent=2) + "\n")
+    payload = {"sizes": sizes, "samples": args.samples, "cpus": os.cpu_count(), **results}
+    RESULTS.write_text(json.dumps(payload, indent=2) + "\n")
     print(f"\nwrote {RESULTS.relative_to(ROOT)}")
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence, Set
 from datetime import datetime
 
+from memora_engine.bulk_api import RestoreItem
+from memora_engine.coordinator import ProgressCallback
 from memora_engine.graph_compat import GraphNamespace
 from memora_engine.inspection_api import IndexStatus
 from memora_engine.memora import Memora
@@ -424,6 +426,21 @@ class SyncMemoraMethods:
     def memory_ids_in_use(self, memory_ids: Sequence[str]) -> set[str]:
         """Blocking :meth:`Memora.memory_ids_in_use`."""
         return self._portal.run(self.aio.memory_ids_in_use(memory_ids))
+
+    def reindex(
+        self,
+        *,
+        org_id: str | None = None,
+        batch_size: int = 256,
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        """Blocking :meth:`Memora.reindex`."""
+        call = self.aio.reindex(org_id=org_id, batch_size=batch_size, progress=progress)
+        return self._portal.run(call)
+
+    def restore_interactions(self, items: Sequence[RestoreItem]) -> list[tuple[str, datetime]]:
+        """Blocking :meth:`Memora.restore_interactions`."""
+        return self._portal.run(self.aio.restore_interactions(items))
 
 
 class SyncGraphNamespace:

@@ -23,6 +23,8 @@ from langchain_core.language_models import BaseChatModel
 from typing_extensions import Self
 
 from memora_engine import pipeline
+from memora_engine.bulk_api import BulkOperations
+from memora_engine.coordinator import StoreCoordinator
 from memora_engine.errors import (
     ConfigurationError,
     InteractionNotFoundError,
@@ -40,6 +42,7 @@ from memora_engine.llm.providers import as_backend_llm
 from memora_engine.message_diff import plan_message_update
 from memora_engine.prompts import Prompts, build_comparison_messages, build_extraction_messages
 from memora_engine.records_api import RecordManagement
+from memora_engine.recovery import recover_vector_index
 from memora_engine.retrieval import MemoryRetrieval
 from memora_engine.schema.extraction import MemoryComparisonResponse, MemoryExtractionResponse
 from memora_engine.schema.models import Agent, Interaction, User
@@ -63,7 +66,7 @@ logger.addHandler(logging.NullHandler())
 ModelLike = BaseBackendLLM | BaseChatModel | str | None
 
 
-class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspection):
+class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspection, BulkOperations):
     """Long-term memory for agents over a graph store (truth) and a vector store (index).
 
     ``Memora`` takes ownership of the stores and models it is given: :meth:`close` closes them.
@@ -103,8 +106,8 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspectio
             raise InvalidInputError("Memora needs a BaseVectorDB and a BaseGraphDB.")
         self.vector_db = vector_db
         self.graph_db = graph_db
+        self._stores = StoreCoordinator(graph_db, vector_db)
         self.graph = GraphNamespace(self)
-        graph_db.associated_vector_db = vector_db
         self.extraction_model = as_backend_llm(extraction_model)
         search_model = as_backend_llm(memory_search_model)
         self.memory_search_model = search_model or self.extraction_model
@@ -234,9 +237,20 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspectio
         return memora
 
     async def setup(self) -> None:
-        """Create the stores' schema and indexes (idempotent)."""
+        """Create the stores' schema and indexes (idempotent).
+
+        If the vector store reports that it may have lost writes (a power loss before its
+        background flush), every graph memory missing from the index is indexed again first.
+        """
         await self.vector_db.setup()
         await self.graph_db.setup()
+        if self.vector_db.may_have_lost_writes:
+            report = await recover_vector_index(self.graph_db, self.vector_db)
+            self.vector_db.may_have_lost_writes = False
+            logger.warning(
+                "memora.setup: index recovered after an unclean shutdown, reindexed=%d",
+                len(report.reindexed),
+            )
 
     async def close(self) -> None:
         """Close the graph store, the vector store and the models (safe to call twice)."""
@@ -390,14 +404,15 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspectio
             memories=memories,
             contrary_memories=contrary,
         )
-        if existing is None:
-            saved = await self.graph_db.save_interaction_with_memories(
-                org_id, agent_id, user_id, write, interaction_id=interaction_id
-            )
-        else:
-            saved = await self.graph_db.update_interaction_and_memories(
-                org_id, agent_id, user_id, existing.interaction_id, write
-            )
+        result = await self._stores.write_interaction(
+            org_id,
+            agent_id,
+            user_id,
+            write,
+            interaction_id=interaction_id if existing is None else existing.interaction_id,
+            new=existing is None,
+        )
+        saved = result.write.interaction_id, result.write.date
         logger.info(
             "memora.save org=%s user=%s interaction=%s new=%d contrary=%d",
             org_id,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from memora_engine.errors import InvalidInputError, NotFoundError
+from memora_engine.coordinator import StoreCoordinator
+from memora_engine.errors import InvalidInputError
 from memora_engine.graph_db.base import BaseGraphDB
 from memora_engine.ids import checked_arguments
 from memora_engine.keyed_locks import KeyedLocks
@@ -37,6 +38,7 @@ class RecordManagement:
 
     graph_db: BaseGraphDB
     _interaction_locks: KeyedLocks
+    _stores: StoreCoordinator
 
     # ------------------------------------------------------------------ interactions
     @checked_arguments
@@ -94,19 +96,12 @@ class RecordManagement:
         Returns:
             ``False`` when there was no such interaction.
         """
-        try:
-            await self.graph_db.get_interaction(org_id, user_id, interaction_id, False, False)
-        except NotFoundError:
-            return False
-        await self.graph_db.delete_user_interaction_and_its_memories(
-            org_id, user_id, interaction_id
-        )
-        return True
+        return await self._stores.delete_interaction(org_id, user_id, interaction_id)
 
     @checked_arguments
     async def delete_all_interactions(self, org_id: str, user_id: str) -> None:
         """Delete every interaction of the user with their memories; the user stays."""
-        await self.graph_db.delete_all_user_interactions_and_their_memories(org_id, user_id)
+        await self._stores.delete_all_interactions(org_id, user_id)
 
     @checked_arguments
     async def restore_interaction(
@@ -136,12 +131,14 @@ class RecordManagement:
             if interaction_id is None:
                 raise InvalidInputError("restore_interaction(update=True) needs interaction_id.")
             async with self._interaction_locks.hold((org_id, user_id, interaction_id)):
-                return await self.graph_db.update_interaction_and_memories(
-                    org_id, agent_id, user_id, interaction_id, record
+                done = await self._stores.write_interaction(
+                    org_id, agent_id, user_id, record, interaction_id=interaction_id, new=False
                 )
-        return await self.graph_db.save_interaction_with_memories(
-            org_id, agent_id, user_id, record, interaction_id=interaction_id
-        )
+        else:
+            done = await self._stores.write_interaction(
+                org_id, agent_id, user_id, record, interaction_id=interaction_id
+            )
+        return done.write.interaction_id, done.write.date
 
     # ------------------------------------------------------------------ memories
     @checked_arguments
@@ -212,12 +209,7 @@ class RecordManagement:
         Returns:
             ``False`` when there was no such memory.
         """
-        try:
-            await self.graph_db.get_user_memory(org_id, user_id, memory_id)
-        except NotFoundError:
-            return False
-        await self.graph_db.delete_user_memory(org_id, user_id, memory_id)
-        return True
+        return await self._stores.delete_memory(org_id, user_id, memory_id)
 
     @checked_arguments
     async def delete_all_memories(self, org_id: str, user_id: str) -> int:
@@ -226,12 +218,4 @@ class RecordManagement:
         Returns:
             How many memories were deleted.
         """
-        count = 0
-        while page := await self.graph_db.get_all_user_memories(
-            org_id, user_id, None, count, _PAGE
-        ):
-            count += len(page)
-            if len(page) < _PAGE:
-                break
-        await self.graph_db.delete_all_user_memories(org_id, user_id)
-        return count
+        return await self._stores.delete_all_memories(org_id, user_id)

@@ -1,7 +1,7 @@
 """Recovery of the vector index after a crash: re-index what is missing, drop known strays.
 
-The write protocol (:meth:`BaseGraphDB._write_with_vectors`) indexes vectors durably before the
-graph commit, and deletes commit the graph before the vector delete. A crash can therefore only
+The write protocol (:class:`~memora_engine.coordinator.StoreCoordinator`) indexes vectors before
+the graph commit, and deletes commit the graph before the vector delete. A crash can therefore only
 leave *stray* points (in the index, not in the graph), never a graph memory without its point,
 and strays are invisible because every search is resolved through the graph. Recovery restores
 the exact equality anyway (strays take ranking slots; an index restored from an old backup may

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypeVar
 
+from memora_engine.coordinator import StoreCoordinator
 from memora_engine.errors import ConflictError, NotFoundError
 from memora_engine.graph_db.base import BaseGraphDB
 from memora_engine.ids import checked_arguments
@@ -33,6 +34,7 @@ class TenantManagement:
     """
 
     graph_db: BaseGraphDB
+    _stores: StoreCoordinator
 
     # ------------------------------------------------------------------ organizations
     @checked_arguments
@@ -70,10 +72,7 @@ class TenantManagement:
         Returns:
             ``False`` when there was no such organization.
         """
-        if not await _exists(self.graph_db.get_organization(org_id)):
-            return False
-        await self.graph_db.delete_organization(org_id)
-        return True
+        return await self._stores.delete_organization(org_id)
 
     @checked_arguments
     async def get_or_create_organization(
@@ -127,10 +126,7 @@ class TenantManagement:
         Returns:
             ``False`` when there was no such user.
         """
-        if not await _exists(self.graph_db.get_user(org_id, user_id)):
-            return False
-        await self.graph_db.delete_user(org_id, user_id)
-        return True
+        return await self._stores.delete_user(org_id, user_id)
 
     @checked_arguments
     async def get_or_create_user(
@@ -187,10 +183,7 @@ class TenantManagement:
         Returns:
             ``False`` when there was no such agent.
         """
-        if not await _exists(self.graph_db.get_agent(org_id, agent_id)):
-            return False
-        await self.graph_db.delete_agent(org_id, agent_id)
-        return True
+        return (await self.graph_db.delete_agent(org_id, agent_id)).found
 
     @checked_arguments
     async def get_or_create_agent(
@@ -209,15 +202,6 @@ class TenantManagement:
                 org_id, agent_label or agent_id, user_id, agent_id=agent_id
             ),
         )
-
-
-async def _exists(read: Awaitable[object]) -> bool:
-    """Whether awaiting the read succeeds (``NotFoundError``: it does not exist)."""
-    try:
-        await read
-    except NotFoundError:
-        return False
-    return True
 
 
 async def _get_or_create(get: Callable[[], Awaitable[T]], create: Callable[[], Awaitable[T]]) -> T:

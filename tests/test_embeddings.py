@@ -231,3 +231,18 @@ def test_langchain_encoder_rejects_bad_dim(dense_encoder: DenseEncoder) -> None:
     with pytest.raises(ConfigurationError):
         LangChainDenseEncoder(MiniLMEmbeddings(dense_encoder), dim=0)
     assert LangChainDenseEncoder(MiniLMEmbeddings(dense_encoder), dim=384, name="x").name == "x"
+
+
+async def test_batches_in_length_order_return_vectors_in_input_order(
+    dense_encoder: DenseEncoder,
+) -> None:
+    """If this fails, check FastEmbedDenseEncoder._embed (length-sorted batches, unsorted back)."""
+    texts = [
+        "a much longer sentence about the user's peanut allergy and their trip to Lyon in May",
+        "hi",
+        "the user plays chess",
+    ]
+    together = await dense_encoder.embed_documents(texts)
+    for text, vector in zip(texts, together, strict=True):
+        (alone,) = await dense_encoder.embed_documents([text])
+        assert sum(a * b for a, b in zip(alone, vector, strict=True)) > 0.9999

@@ -23,7 +23,8 @@ import pytest
 
 from memora_engine.errors import UsageError
 from memora_engine.graph_db.neo4j import Neo4jGraphInterface, cypher
-from memora_engine.testing import GraphDBConformanceTests
+from memora_engine.testing import CoordinationTests, GraphDBConformanceTests
+from memora_engine.vector_db.base import BaseVectorDB
 
 URI = os.environ.get("MEMORA_NEO4J_URI", "")
 if not URI:
@@ -66,7 +67,6 @@ async def neo4j_store() -> AsyncIterator[Neo4jGraphInterface]:
         try:
             yield store
         finally:
-            store.associated_vector_db = None
             for org in await store.get_all_organizations():
                 await store.delete_organization(org.org_id)
             assert await _memora_nodes(store) == 0, "delete_organization left nodes behind"
@@ -76,6 +76,18 @@ class TestNeo4jGraphInterface(GraphDBConformanceTests):
     @pytest.fixture
     async def graph_db(self, neo4j_store: Neo4jGraphInterface) -> Neo4jGraphInterface:
         return neo4j_store
+
+
+class TestNeo4jWithQdrantLocal(CoordinationTests):
+    """The engine's graph <-> index protocol with Neo4j as the graph store."""
+
+    @pytest.fixture
+    async def graph_db(self, neo4j_store: Neo4jGraphInterface) -> Neo4jGraphInterface:
+        return neo4j_store
+
+    @pytest.fixture
+    def vector_db(self, qdrant_local_db: BaseVectorDB) -> BaseVectorDB:
+        return qdrant_local_db
 
 
 async def test_setup_is_idempotent_and_safe_concurrently(

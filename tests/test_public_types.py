@@ -76,6 +76,8 @@ ACCEPTS: dict[str, set[str]] = {
     "MemorySearchScope": {"scope", "str"},  # "user" / "organization" work too
     "Sequence[Memory]": set(),
     "MemoriesAndInteraction": set(),
+    "Sequence[RestoreItem]": set(),
+    "ProgressCallback | None": {"none"},  # a callable or None
 }
 
 METHODS = public_coroutine_methods(Memora)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 import qdrant_edge as qe
 from pydantic import ValidationError
 from qdrant_client import models
 
-from memora_engine.embeddings import SparseVector
+from memora_engine.embeddings import DenseEncoder, SparseEncoder, SparseVector
 from memora_engine.errors import ConfigurationError, InvalidInputError
 from memora_engine.limits import MAX_QUERIES_PER_SEARCH, MAX_QUERY_CHARS
 from memora_engine.schema.models import Memory
@@ -215,3 +217,53 @@ def test_edge_request_mirrors_the_plan() -> None:
         HYBRID_DEFAULT.model_copy(update={"mode": "dense", "score_threshold": 0.2}), None, []
     )
     assert edge_module._query_request(dense_plan, FULL).score_threshold == pytest.approx(0.2)
+
+
+async def test_a_text_searched_then_indexed_is_embedded_once(
+    tmp_path: Path, dense_encoder: DenseEncoder, sparse_encoder: SparseEncoder
+) -> None:
+    """If this fails, check RecentVectors in vector_db/_encoding.py: the related-memory search
+    of a save embeds its candidates; indexing the same texts must reuse those dense vectors."""
+    from memora_engine.vector_db.qdrant_edge import QdrantEdgeDB
+
+    class Counting(DenseEncoder):
+        def __init__(self) -> None:
+            self.texts: list[str] = []
+
+        @property
+        def name(self) -> str:
+            return dense_encoder.name
+
+        @property
+        def dim(self) -> int:
+            return dense_encoder.dim
+
+        @property
+        def symmetric(self) -> bool:
+            return dense_encoder.symmetric
+
+        async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+            self.texts += texts
+            return await dense_encoder.embed_documents(texts)
+
+        async def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+            self.texts += texts
+            return await dense_encoder.embed_queries(texts)
+
+    counting = Counting()
+    async with QdrantEdgeDB(
+        tmp_path / "v", dense_encoder=counting, sparse_encoder=sparse_encoder
+    ) as store:
+        await store.setup()
+        text = "Jake is allergic to peanuts"
+        await store.search_memories([text], MemorySearchScope.USER, "org", "jake")
+        memory = Memory(
+            org_id="org", user_id="jake", agent_id="bot", memory_id=str(uuid.uuid4()),
+            memory=text, obtained_at=datetime.now(timezone.utc),
+        )  # fmt: skip
+        await store.upsert_memories([memory])
+        assert counting.texts == [text]
+        hits = await store.search_memories(
+            ["peanut allergy"], MemorySearchScope.USER, "org", "jake"
+        )
+        assert [m.memory_id for m, _ in hits[0]] == [memory.memory_id]

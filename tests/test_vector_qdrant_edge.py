@@ -149,3 +149,39 @@ async def test_search_does_not_stall_other_coroutines(
         await task
         assert all(len(r[0]) == 10 for r in results)
         assert ticks > 5
+
+
+def test_close_from_another_loop_after_unflushed_writes(
+    tmp_path: Path, dense_encoder: DenseEncoder, sparse_encoder: SparseEncoder
+) -> None:
+    """If this fails, check QdrantEdgeDB.close: the background flush scheduled by a write on one
+    event loop (a sync portal) must not break a close awaited on another loop."""
+    import uuid
+    from datetime import datetime, timezone
+
+    from memora_engine.schema.models import Memory
+    from memora_engine.sync import EventLoopPortal
+
+    store = QdrantEdgeDB(
+        tmp_path / "edge", dense_encoder=dense_encoder, sparse_encoder=sparse_encoder
+    )
+    memory = Memory(
+        org_id="org", user_id="u", agent_id="a", memory_id=str(uuid.uuid4()),
+        memory="plays the oboe", obtained_at=datetime.now(timezone.utc),
+    )  # fmt: skip
+    portal = EventLoopPortal()
+    try:
+        portal.run(store.setup())
+        portal.run(store.upsert_memories([memory]))
+        asyncio.run(store.close())
+    finally:
+        portal.close()
+    reopened = QdrantEdgeDB(
+        tmp_path / "edge", dense_encoder=dense_encoder, sparse_encoder=sparse_encoder
+    )
+
+    async def check() -> set[str]:
+        async with reopened:
+            return await reopened.existing_ids([memory.memory_id])
+
+    assert asyncio.run(check()) == {memory.memory_id}

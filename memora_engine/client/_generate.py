@@ -41,6 +41,8 @@ _IMPORTS = {
     "MemorySearchScope": "memora_engine.vector_db.base",
     "RunnableConfig": "memora_engine.tracing",
     "IndexStatus": "memora_engine.inspection_api",
+    "ProgressCallback": "memora_engine.coordinator",
+    "RestoreItem": "memora_engine.bulk_api",
 }
 _BUILTINS = {"str", "int", "float", "bool", "None", "list", "tuple", "set", "dict", "Any"}
 

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence, Set
 from datetime import datetime
 from typing import Any
 
+from memora_engine.bulk_api import RestoreItem
+from memora_engine.coordinator import ProgressCallback
 from memora_engine.inspection_api import IndexStatus
 from memora_engine.schema.models import Agent, Interaction, Memory, Organization, User
 from memora_engine.schema.storage import MemoriesAndInteraction
@@ -362,6 +364,19 @@ class AsyncClientMethods:
         )
         return answer
 
+    async def reindex(
+        self,
+        *,
+        org_id: str | None = None,
+        batch_size: int = 256,
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        """See :meth:`Memora.reindex`."""
+        answer: int = await self._call(
+            "reindex", org_id=org_id, batch_size=batch_size, progress=progress
+        )
+        return answer
+
     async def restore_interaction(
         self,
         org_id: str,
@@ -382,6 +397,13 @@ class AsyncClientMethods:
             interaction_id=interaction_id,
             update=update,
         )
+        return answer
+
+    async def restore_interactions(
+        self, items: Sequence[RestoreItem]
+    ) -> list[tuple[str, datetime]]:
+        """See :meth:`Memora.restore_interactions`."""
+        answer: list[tuple[str, datetime]] = await self._call("restore_interactions", items=items)
         return answer
 
     async def save_or_update_interaction_and_memories(
@@ -861,6 +883,19 @@ class SyncClientMethods:
         )
         return answer
 
+    def reindex(
+        self,
+        *,
+        org_id: str | None = None,
+        batch_size: int = 256,
+        progress: ProgressCallback | None = None,
+    ) -> int:
+        """See :meth:`Memora.reindex`."""
+        answer: int = self._portal.run(
+            self.aio.reindex(org_id=org_id, batch_size=batch_size, progress=progress)
+        )
+        return answer
+
     def restore_interaction(
         self,
         org_id: str,
@@ -881,6 +916,13 @@ class SyncClientMethods:
                 interaction_id=interaction_id,
                 update=update,
             )
+        )
+        return answer
+
+    def restore_interactions(self, items: Sequence[RestoreItem]) -> list[tuple[str, datetime]]:
+        """See :meth:`Memora.restore_interactions`."""
+        answer: list[tuple[str, datetime]] = self._portal.run(
+            self.aio.restore_interactions(items=items)
         )
         return answer
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -15,7 +16,7 @@ from memora_engine.errors import ConfigurationError
 if TYPE_CHECKING:
     from fastembed import TextEmbedding
 
-__all__ = ["DEFAULT_DENSE_MODEL", "FastEmbedDenseEncoder"]
+__all__ = ["DEFAULT_DENSE_MODEL", "FastEmbedDenseEncoder", "length_order"]
 
 #: The default dense model: multilingual, 384 dimensions, ~220 MB (downloaded on first use).
 DEFAULT_DENSE_MODEL = "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2"
@@ -23,6 +24,16 @@ DEFAULT_DENSE_MODEL = "sentence-transformers/paraphrase-multilingual-MiniLM-L12-
 Pooling = Literal["mean", "cls"]
 
 _REGISTRY_LOCK = threading.Lock()
+
+
+def length_order(texts: Sequence[str]) -> list[int]:
+    """Indexes of ``texts`` from shortest to longest (stable; pure).
+
+    Examples:
+        >>> length_order(["a long text", "hi", "mid text"])
+        [1, 2, 0]
+    """
+    return sorted(range(len(texts)), key=lambda i: len(texts[i]))
 
 
 def _read_local_dim(model_dir: Path) -> int | None:
@@ -156,6 +167,14 @@ class FastEmbedDenseEncoder(DenseEncoder):
     def dim(self) -> int:
         return self._dim
 
+    def blocking_query_embedder(self) -> Callable[[list[str]], list[list[float]]]:
+        return partial(self._embed, queries=True)
+
+    @property
+    def symmetric(self) -> bool:
+        # A local folder is registered as a generic fastembed model: no query / passage prefixes.
+        return self._model_dir is not None
+
     def _load(self) -> TextEmbedding:
         from fastembed import TextEmbedding
 
@@ -172,7 +191,13 @@ class FastEmbedDenseEncoder(DenseEncoder):
         model = self._model.get()
         # Models with query / passage prefixes (e5, bge) get them here; others embed alike.
         embed = model.query_embed if queries else model.passage_embed
-        return [vector.tolist() for vector in embed(texts, batch_size=self._batch_size)]
+        # Batches are padded to their longest text: embed in length order, return in input order.
+        order = length_order(texts)
+        vectors = embed([texts[i] for i in order], batch_size=self._batch_size)
+        out: list[list[float]] = [[] for _ in texts]
+        for position, vector in zip(order, vectors, strict=True):
+            out[position] = vector.tolist()
+        return out
 
     async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:

@@ -5,12 +5,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from memora_engine.graph_db.base import BaseGraphDB, MemoryRef
+from memora_engine.graph_db.hooks import Deleted, GraphHooks, InteractionWrite
 
 if TYPE_CHECKING:
     from memora_engine.graph_db.neo4j import Neo4jGraphInterface
     from memora_engine.graph_db.sqlite import SqliteGraphDB
 
-__all__ = ["BaseGraphDB", "MemoryRef", "Neo4jGraphInterface", "SqliteGraphDB"]
+__all__ = [
+    "BaseGraphDB",
+    "Deleted",
+    "GraphHooks",
+    "InteractionWrite",
+    "MemoryRef",
+    "Neo4jGraphInterface",
+    "SqliteGraphDB",
+]
 
 
 def __getattr__(name: str) -> Any:

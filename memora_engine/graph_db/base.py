@@ -2,65 +2,79 @@
 
 Methods are grouped by entity and keep the original Memora names. Shared rules:
 
-* All ids are validated at the boundary (:func:`memora_engine.ids.require_id`); bad input raises
-  :class:`~memora_engine.errors.InvalidInputError` and writes nothing.
+* Every argument is validated once, here, at the public methods (ids with
+  :func:`memora_engine.ids.require_id`, names, pages, flags, write DTOs); bad input raises
+  :class:`~memora_engine.errors.InvalidInputError` and writes nothing. The public methods then
+  call the backend's hooks (:class:`~memora_engine.graph_db.hooks.GraphHooks`), which trust
+  their input, the way LangGraph's ``BaseStore`` has concrete methods over an abstract batch.
 * Reads and updates of a missing entity raise the matching ``*NotFoundError`` (naming the ids).
-  Deletes of a missing entity are silent no-ops.
+  Deletes of a missing entity are no-ops that report ``found=False``.
 * Every id is scoped by its tenant: a user id is only looked up within its org, an interaction
   or memory within its org and user. No method returns another org's or user's data.
 * Memory text is stored with ``user_<id>`` / ``agent_<id>`` placeholders and resolved on every
   read to the current name of the memory's own user / label of its own agent (see
   :mod:`memora_engine.placeholders`); other ids in the text are left as written. The plain reads
-  (:meth:`~BaseGraphDB.get_interaction`, :meth:`~BaseGraphDB.get_all_user_interactions`,
-  :meth:`~BaseGraphDB.get_user_memory`, :meth:`~BaseGraphDB.get_all_user_memories`) take
-  ``resolve_names=False`` to return the text exactly as stored (for export and backups).
+  take ``resolve_names=False`` to return the text exactly as stored (for export and backups).
 * Creation times of orgs, users and agents are "now" unless ``created_at`` is given (to restore
   a backup); naive datetimes are taken to be UTC.
-* Each public write is one transaction. When a vector store is associated, writes index the new
-  memories there first (durably), then commit the graph; if the graph write fails the new points
-  are deleted again (:meth:`BaseGraphDB._write_with_vectors`). Deletes commit the graph first,
-  then delete the points. Any stray point left by a crash is invisible, because every search is
-  resolved through the graph, and ``memora reindex`` removes it.
+* Each public write is one transaction. The graph store never sees the vector index: writes and
+  deletes return what they wrote or deleted (:class:`InteractionWrite`, :class:`Deleted`), and
+  :mod:`memora_engine.coordinator` keeps the index in step (index before the graph commit,
+  delete points after it).
 * Lists are newest first and always lists (never ``None``).
 """
 
 from __future__ import annotations
 
-import asyncio
-from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Sequence
+from abc import abstractmethod
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 from typing_extensions import Self
 
+from memora_engine.errors import InvalidInputError
+from memora_engine.graph_db.checks import (
+    check_flag,
+    check_name,
+    check_page,
+    check_refs,
+    checked_write,
+    creation_time,
+    optional_id,
+    owner_ids,
+)
+from memora_engine.graph_db.hooks import Deleted, GraphHooks, InteractionWrite
+from memora_engine.graph_db.write_plan import plan_memories
+from memora_engine.ids import new_short_id, require_id, require_memory_id
 from memora_engine.schema.models import Agent, Interaction, Memory, Organization, User
 from memora_engine.schema.storage import MemoriesAndInteraction
-from memora_engine.vector_db.base import BaseVectorDB
 
-__all__ = ["BaseGraphDB", "MemoryRef"]
+__all__ = ["BaseGraphDB", "Deleted", "InteractionWrite", "MemoryRef"]
 
 #: A search hit to resolve: ``{"memory_id": ..., "org_id": ..., "user_id": ...}``.
 MemoryRef = dict[str, str]
 
-T = TypeVar("T")
+
+def _ids(*pairs: tuple[Any, str]) -> tuple[str, ...]:
+    return tuple(require_id(value, name) for value, name in pairs)
 
 
-class BaseGraphDB(ABC):
+class BaseGraphDB(GraphHooks):
     """Async graph store. Implementations: ``SqliteGraphDB`` (embedded), ``Neo4jGraphInterface``.
 
     Every implementation passes ``memora_engine.testing.GraphDBConformanceTests``.
     Supports ``async with`` (``setup()`` on enter, ``close()`` on exit).
+
+    Examples:
+        >>> async with SqliteGraphDB(":memory:") as graph:  # doctest: +SKIP
+        ...     org = await graph.create_organization("Acme")
+        ...     (await graph.delete_organization(org.org_id)).found
+        True
     """
 
-    associated_vector_db: BaseVectorDB | None = None
-
     # ------------------------------------------------------------------ infrastructure
-    def get_associated_vector_db(self) -> BaseVectorDB | None:
-        """The vector store that writes index into and deletes cascade to, if any."""
-        return self.associated_vector_db
-
     @abstractmethod
     async def setup(self) -> None:
         """Create tables / constraints / indexes; idempotent and safe to run concurrently."""
@@ -70,7 +84,6 @@ class BaseGraphDB(ABC):
         """Release what this object created (never a driver or connection it was given)."""
 
     # ------------------------------------------------------------------ organization
-    @abstractmethod
     async def create_organization(
         self, org_name: str, *, org_id: str | None = None, created_at: datetime | None = None
     ) -> Organization:
@@ -81,25 +94,28 @@ class BaseGraphDB(ABC):
         Raises:
             ConflictError: ``org_id`` already exists.
         """
+        name = check_name(org_name, "org_name")
+        oid = new_short_id() if org_id is None else require_id(org_id, "org_id")
+        return await self._create_organization(oid, name, creation_time(created_at))
 
-    @abstractmethod
     async def update_organization(self, org_id: str, new_org_name: str) -> Organization:
         """Rename an organization."""
+        oid, name = require_id(org_id, "org_id"), check_name(new_org_name, "new_org_name")
+        return await self._update_organization(oid, name)
 
-    @abstractmethod
-    async def delete_organization(self, org_id: str) -> None:
-        """Delete the organization and everything below it, including its vectors."""
+    async def delete_organization(self, org_id: str) -> Deleted:
+        """Delete the organization and everything below it; reports the memories deleted."""
+        return await self._delete_organization(require_id(org_id, "org_id"))
 
-    @abstractmethod
     async def get_organization(self, org_id: str) -> Organization:
         """Get one organization."""
+        return await self._get_organization(require_id(org_id, "org_id"))
 
-    @abstractmethod
     async def get_all_organizations(self) -> list[Organization]:
         """All organizations, newest first."""
+        return await self._get_all_organizations()
 
     # ------------------------------------------------------------------ agent
-    @abstractmethod
     async def create_agent(
         self,
         org_id: str,
@@ -117,30 +133,38 @@ class BaseGraphDB(ABC):
             OrganizationNotFoundError / UserNotFoundError: the owner is missing.
             ConflictError: ``agent_id`` already exists in the org.
         """
+        oid, label = require_id(org_id, "org_id"), check_name(agent_label, "agent_label")
+        uid = optional_id(user_id, "user_id")
+        aid = new_short_id() if agent_id is None else require_id(agent_id, "agent_id")
+        return await self._create_agent(oid, aid, label, uid, creation_time(created_at))
 
-    @abstractmethod
     async def update_agent(self, org_id: str, agent_id: str, new_agent_label: str) -> Agent:
         """Change an agent's label (every memory mentioning it reads differently)."""
+        oid, aid = _ids((org_id, "org_id"), (agent_id, "agent_id"))
+        label = check_name(new_agent_label, "new_agent_label")
+        return await self._update_agent(oid, aid, label)
 
-    @abstractmethod
-    async def delete_agent(self, org_id: str, agent_id: str) -> None:
+    async def delete_agent(self, org_id: str, agent_id: str) -> Deleted:
         """Delete the agent only. Its interactions and memories stay readable and searchable;
         placeholders of the deleted agent are then left unresolved."""
+        oid, aid = _ids((org_id, "org_id"), (agent_id, "agent_id"))
+        return await self._delete_agent(oid, aid)
 
-    @abstractmethod
     async def get_agent(self, org_id: str, agent_id: str) -> Agent:
         """Get one agent of the organization."""
+        oid, aid = _ids((org_id, "org_id"), (agent_id, "agent_id"))
+        return await self._get_agent(oid, aid)
 
-    @abstractmethod
     async def get_all_org_agents(self, org_id: str) -> list[Agent]:
         """Every agent of the organization (org-level and per-user), newest first."""
+        return await self._get_all_org_agents(require_id(org_id, "org_id"))
 
-    @abstractmethod
     async def get_all_user_agents(self, org_id: str, user_id: str) -> list[Agent]:
         """The agents that belong to one user, newest first."""
+        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        return await self._get_all_user_agents(oid, uid)
 
     # ------------------------------------------------------------------ user
-    @abstractmethod
     async def create_user(
         self,
         org_id: str,
@@ -157,26 +181,82 @@ class BaseGraphDB(ABC):
             OrganizationNotFoundError: the org is missing.
             ConflictError: ``user_id`` already exists in the org.
         """
+        oid, name = require_id(org_id, "org_id"), check_name(user_name, "user_name")
+        uid = new_short_id() if user_id is None else require_id(user_id, "user_id")
+        return await self._create_user(oid, uid, name, creation_time(created_at))
 
-    @abstractmethod
     async def update_user(self, org_id: str, user_id: str, new_user_name: str) -> User:
         """Rename a user (every memory about them reads differently)."""
+        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        return await self._update_user(oid, uid, check_name(new_user_name, "new_user_name"))
 
-    @abstractmethod
-    async def delete_user(self, org_id: str, user_id: str) -> None:
-        """Delete the user with their interactions, messages, memories and vectors.
+    async def delete_user(self, org_id: str, user_id: str) -> Deleted:
+        """Delete the user with their interactions, messages and memories (reported).
         Agents owned by the user stay (as org-level agents)."""
+        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        return await self._delete_user(oid, uid)
 
-    @abstractmethod
     async def get_user(self, org_id: str, user_id: str) -> User:
         """Get one user of the organization."""
+        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        return await self._get_user(oid, uid)
 
-    @abstractmethod
     async def get_all_org_users(self, org_id: str) -> list[User]:
         """Every user of the organization, newest first."""
+        return await self._get_all_org_users(require_id(org_id, "org_id"))
 
-    # ------------------------------------------------------------------ interaction
-    @abstractmethod
+    # ------------------------------------------------------------------ interaction writes
+    async def prepare_interaction_write(
+        self,
+        org_id: str,
+        agent_id: str,
+        user_id: str,
+        memories_and_interaction: MemoriesAndInteraction,
+        *,
+        interaction_id: str | None = None,
+        new: bool = True,
+        precheck: bool = True,
+    ) -> InteractionWrite:
+        """Validate and plan a save (``new=True``) or update, without writing anything.
+
+        With ``precheck`` (and new memories to write) the owners, the interaction and preset
+        memory ids are checked now and the memories are returned as the index must hold them
+        (names resolved): what the coordinator indexes before :meth:`commit_interaction_write`.
+
+        Raises:
+            UserNotFoundError / AgentNotFoundError / InteractionNotFoundError / ConflictError:
+                as the save or update would.
+        """
+        oid, aid, uid = owner_ids(org_id, agent_id, user_id)
+        if not isinstance(new, bool):
+            raise InvalidInputError("new must be a bool.")
+        if new and interaction_id is None:
+            iid = new_short_id()
+        else:
+            iid = require_id(interaction_id, "interaction_id")
+        data = checked_write(memories_and_interaction)
+        planned = tuple(plan_memories(data, aid))
+        memories: tuple[Memory, ...] = ()
+        if precheck and planned:
+            names = await self._check_interaction_write(oid, uid, aid, iid, planned, new=new)
+            memories = tuple(m.to_memory(oid, uid, iid, names) for m in planned)
+        messages = tuple((m.role, m.content) for m in data.interaction)
+        return InteractionWrite(
+            oid, uid, aid, iid, data.interaction_date, new, messages, planned, memories
+        )
+
+    async def commit_interaction_write(self, write: InteractionWrite) -> tuple[Memory, ...]:
+        """Commit a prepared write in one transaction (every check is made again inside it).
+
+        Returns:
+            The memories written, as the index must hold them (empty if prepared without the
+            pre-check).
+        """
+        if not isinstance(write, InteractionWrite):
+            raise InvalidInputError("commit_interaction_write needs an InteractionWrite.")
+        await self._commit_interaction_write(write)
+        return write.memories
+
     async def save_interaction_with_memories(
         self,
         org_id: str,
@@ -186,10 +266,11 @@ class BaseGraphDB(ABC):
         *,
         interaction_id: str | None = None,
     ) -> tuple[str, datetime]:
-        """Save a new interaction, its messages and its memories in one transaction.
+        """Save a new interaction, its messages and its memories in one transaction (graph only).
 
         ``created_at == updated_at == memories_and_interaction.interaction_date``. Contrary
-        memories are linked ``existing -> new`` (an unknown existing id gets no link).
+        memories are linked ``existing -> new`` (an unknown existing id gets no link). Use
+        ``Memora`` to also index the memories.
 
         Returns:
             ``(interaction_id, interaction_date)``.
@@ -198,8 +279,13 @@ class BaseGraphDB(ABC):
             UserNotFoundError / AgentNotFoundError: missing owner.
             ConflictError: ``interaction_id`` (or a preset memory id) already exists.
         """
+        write = await self.prepare_interaction_write(
+            org_id, agent_id, user_id, memories_and_interaction,
+            interaction_id=interaction_id, precheck=False,
+        )  # fmt: skip
+        await self._commit_interaction_write(write)
+        return write.interaction_id, write.date
 
-    @abstractmethod
     async def update_interaction_and_memories(
         self,
         org_id: str,
@@ -212,7 +298,7 @@ class BaseGraphDB(ABC):
 
         Memories whose sources are truncated stay, without message links; new memories' source
         positions index the updated list. Sets ``updated_at`` to the interaction date and
-        ``agent_id`` to the updating agent.
+        ``agent_id`` to the updating agent (graph only; ``Memora`` also indexes).
 
         Returns:
             ``(interaction_id, interaction_date)``.
@@ -220,8 +306,14 @@ class BaseGraphDB(ABC):
         Raises:
             InteractionNotFoundError: no such interaction for this user.
         """
+        write = await self.prepare_interaction_write(
+            org_id, agent_id, user_id, updated_memories_and_interaction,
+            interaction_id=interaction_id, new=False, precheck=False,
+        )  # fmt: skip
+        await self._commit_interaction_write(write)
+        return write.interaction_id, write.date
 
-    @abstractmethod
+    # ------------------------------------------------------------------ interaction reads
     async def get_interaction(
         self,
         org_id: str,
@@ -237,8 +329,16 @@ class BaseGraphDB(ABC):
         With ``resolve_names=False`` memory text keeps its ``user_<id>`` / ``agent_<id>``
         placeholders, exactly as stored.
         """
+        oid, uid, iid = _ids(
+            (org_id, "org_id"), (user_id, "user_id"), (interaction_id, "interaction_id")
+        )
+        return await self._get_interaction(
+            oid, uid, iid,
+            with_messages=check_flag(with_messages, "with_messages"),
+            with_memories=check_flag(with_memories, "with_memories"),
+            resolve_names=check_flag(resolve_names, "resolve_names"),
+        )  # fmt: skip
 
-    @abstractmethod
     async def get_all_user_interactions(
         self,
         org_id: str,
@@ -254,19 +354,32 @@ class BaseGraphDB(ABC):
 
         With ``resolve_names=False`` memory text is returned exactly as stored.
         """
+        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        skip, limit = check_page(skip, limit)
+        return await self._get_all_user_interactions(
+            oid, uid,
+            with_messages=check_flag(with_their_messages, "with_their_messages"),
+            with_memories=check_flag(with_their_memories, "with_their_memories"),
+            skip=skip, limit=limit,
+            resolve_names=check_flag(resolve_names, "resolve_names"),
+        )  # fmt: skip
 
-    @abstractmethod
     async def delete_user_interaction_and_its_memories(
         self, org_id: str, user_id: str, interaction_id: str
-    ) -> None:
-        """Delete one interaction, its messages, the memories it produced, and their vectors.
+    ) -> Deleted:
+        """Delete one interaction, its messages and the memories it produced (reported).
         History chains through a deleted memory are re-linked around it."""
+        oid, uid, iid = _ids(
+            (org_id, "org_id"), (user_id, "user_id"), (interaction_id, "interaction_id")
+        )
+        return await self._delete_user_interaction(oid, uid, iid)
 
-    @abstractmethod
     async def delete_all_user_interactions_and_their_memories(
         self, org_id: str, user_id: str
-    ) -> None:
-        """Delete every interaction of the user with their memories and vectors; the user stays."""
+    ) -> Deleted:
+        """Delete every interaction of the user with their memories (reported); the user stays."""
+        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        return await self._delete_all_user_interactions(oid, uid)
 
     # ------------------------------------------------------------------ memory
     async def fetch_user_memories_resolved(
@@ -275,7 +388,6 @@ class BaseGraphDB(ABC):
         """Resolve search hits; see :meth:`fetch_user_memories_resolved_batch`."""
         return (await self.fetch_user_memories_resolved_batch([org_user_mem_ids]))[0]
 
-    @abstractmethod
     async def fetch_user_memories_resolved_batch(
         self, batch_org_user_mem_ids: Sequence[Sequence[MemoryRef]]
     ) -> list[list[Memory]]:
@@ -286,8 +398,11 @@ class BaseGraphDB(ABC):
         attached. Order follows the input (relevance); duplicates keep their first position;
         ids missing from the store are dropped.
         """
+        batch = check_refs(batch_org_user_mem_ids)
+        if not any(batch):
+            return [[] for _ in batch]
+        return await self._fetch_user_memories_resolved_batch(batch)
 
-    @abstractmethod
     async def get_user_memory(
         self, org_id: str, user_id: str, memory_id: str, *, resolve_names: bool = True
     ) -> Memory:
@@ -295,8 +410,12 @@ class BaseGraphDB(ABC):
 
         With ``resolve_names=False`` its text is returned exactly as stored.
         """
+        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        resolve = check_flag(resolve_names, "resolve_names")
+        return await self._get_user_memory(
+            oid, uid, require_memory_id(memory_id), resolve_names=resolve
+        )
 
-    @abstractmethod
     async def get_all_user_memories(
         self,
         org_id: str,
@@ -311,8 +430,14 @@ class BaseGraphDB(ABC):
 
         With ``resolve_names=False`` memory text is returned exactly as stored.
         """
+        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        aid = optional_id(agent_id, "agent_id")
+        skip, limit = check_page(skip, limit)
+        resolve = check_flag(resolve_names, "resolve_names")
+        return await self._get_all_user_memories(
+            oid, uid, aid, skip=skip, limit=limit, resolve_names=resolve
+        )
 
-    @abstractmethod
     async def get_user_memory_history(
         self, org_id: str, user_id: str, memory_id: str
     ) -> list[Memory]:
@@ -324,58 +449,39 @@ class BaseGraphDB(ABC):
         Raises:
             MemoryNotFoundError: no such memory for this user.
         """
+        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        return await self._get_user_memory_history(oid, uid, require_memory_id(memory_id))
 
-    @abstractmethod
     async def get_user_memory_links(self, org_id: str, user_id: str) -> list[tuple[str, str]]:
         """Every contradiction link ``(older_memory_id, newer_memory_id)`` of the user."""
+        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        return await self._get_user_memory_links(oid, uid)
 
-    @abstractmethod
     async def list_memories_for_indexing(
         self, *, org_id: str | None = None, after_memory_id: str | None = None, limit: int = 1000
     ) -> list[Memory]:
         """Memories ordered by id after ``after_memory_id`` (keyset pagination), names resolved,
         without sources: what the vector index must hold. For reindex and recovery."""
+        oid = optional_id(org_id, "org_id")
+        after = "" if after_memory_id is None else require_memory_id(after_memory_id)
+        _, limit = check_page(0, limit)
+        return await self._list_memories_for_indexing(oid, after, limit)
 
-    @abstractmethod
-    async def delete_user_memory(self, org_id: str, user_id: str, memory_id: str) -> None:
-        """Delete one memory and its vector; its history chain is re-linked around it."""
+    async def count_memories(self, *, org_id: str | None = None) -> int:
+        """How many memories (every version) the store, or one organization, holds."""
+        return await self._count_memories(optional_id(org_id, "org_id"))
 
-    @abstractmethod
-    async def delete_all_user_memories(self, org_id: str, user_id: str) -> None:
-        """Delete every memory of the user and their vectors; interactions stay."""
+    async def delete_user_memory(self, org_id: str, user_id: str, memory_id: str) -> Deleted:
+        """Delete one memory (reported); its history chain is re-linked around it."""
+        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        return await self._delete_user_memory(oid, uid, require_memory_id(memory_id))
 
-    # ------------------------------------------------------------------ shared helpers
-    async def _write_with_vectors(
-        self, memories: Sequence[Memory], write: Callable[[], Awaitable[T]]
-    ) -> T:
-        """Index ``memories`` durably, then run the graph ``write``; undo the index on failure.
+    async def delete_all_user_memories(self, org_id: str, user_id: str) -> Deleted:
+        """Delete every memory of the user (reported); interactions stay."""
+        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        return await self._delete_all_user_memories(oid, uid)
 
-        Backends call this from their public write methods so that an acknowledged memory is
-        always searchable and a failed write leaves nothing searchable behind.
-        """
-        vector_db = self.associated_vector_db
-        if vector_db is None or not memories:
-            return await write()
-        await vector_db.upsert_memories(memories)
-        pending = asyncio.ensure_future(write())
-        try:
-            return await asyncio.shield(pending)
-        except asyncio.CancelledError:
-            # The graph transaction may already be running on its worker; let it finish so the
-            # index matches what the graph holds, then deliver the cancellation.
-            if await _settled_ok(pending):
-                raise
-            await _best_effort(vector_db.delete_memories([m.memory_id for m in memories]))
-            raise
-        except BaseException:
-            await _best_effort(vector_db.delete_memories([m.memory_id for m in memories]))
-            raise
-
-    async def _delete_vectors(self, memory_ids: Sequence[str]) -> None:
-        """Delete points after a committed graph delete (stray points are harmless)."""
-        if self.associated_vector_db is not None and memory_ids:
-            await self.associated_vector_db.delete_memories(list(memory_ids))
-
+    # ------------------------------------------------------------------ context manager
     async def __aenter__(self) -> Self:
         await self.setup()
         return self
@@ -387,23 +493,3 @@ class BaseGraphDB(ABC):
         tb: TracebackType | None,
     ) -> None:
         await self.close()
-
-
-async def _settled_ok(task: asyncio.Future[Any]) -> bool:
-    """Wait for ``task`` despite cancellation of the waiter; whether it succeeded."""
-    while not task.done():
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError:
-            continue
-        except BaseException:
-            return False
-    return not task.cancelled() and task.exception() is None
-
-
-async def _best_effort(undo: Awaitable[None]) -> None:
-    """Run a compensating action; its failure must not mask the original error."""
-    try:
-        await undo
-    except Exception:
-        return

@@ -4,7 +4,7 @@
 * An organization key may call every method on its own organization; another organization's
   ids behave as missing (``OrganizationNotFoundError``, 404), exactly as in the engine.
   Creating, listing, renaming and deleting organizations, and the maintenance calls that look
-  across tenants (``index_status``, ``memory_ids_in_use``), are for admin keys (403).
+  across tenants (``index_status``, ``memory_ids_in_use``, ``reindex``, ``restore_interactions``), are for admin keys (403).
 * A key bound to one user also sees only that user: another user's ids behave as missing
   (``UserNotFoundError``); listing or creating users and changing org-level agents is refused.
 
@@ -37,6 +37,8 @@ _ADMIN_ONLY = frozenset(
         "get_or_create_organization",
         "index_status",
         "memory_ids_in_use",
+        "reindex",
+        "restore_interactions",
     }
 )
 _NOT_FOR_USER_KEYS = frozenset({"create_user", "list_users", "update_agent", "delete_agent"})

@@ -135,6 +135,8 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
     # maintenance (admin keys only: these look across tenants)
     ("index_status", "GET", API_PREFIX + "/admin/index-status", "admin"),
     ("memory_ids_in_use", "POST", API_PREFIX + "/admin/memory-ids-in-use", "admin"),
+    ("reindex", "POST", API_PREFIX + "/admin/reindex", "admin"),
+    ("restore_interactions", "POST", API_PREFIX + "/admin/restore", "admin"),
     # search and recall
     ("search_memories_as_one", "POST", _USER + "/search", "search"),
     ("search_memories_with_scores", "POST", _USER + "/search/scores", "search"),

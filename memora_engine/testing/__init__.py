@@ -9,8 +9,9 @@ Usage in a backend's test module::
         async def graph_db(self, vector_db):
             ...  # yield an empty, set-up store
 
-``VectorDBConformanceTests`` does the same for vector stores (fixture ``vector_db``). Both
-suites import pytest, so they load only when asked for.
+``VectorDBConformanceTests`` does the same for vector stores (fixture ``vector_db``), and
+``CoordinationTests`` checks the engine's graph <-> index protocol over both (fixtures
+``graph_db`` and ``vector_db``). The suites import pytest, so they load only when asked for.
 """
 
 from typing import TYPE_CHECKING, Any
@@ -18,10 +19,12 @@ from typing import TYPE_CHECKING, Any
 from memora_engine.testing.recording import RecordedCall, RecordingVectorDB
 
 if TYPE_CHECKING:
+    from memora_engine.testing.coordination_suite import CoordinationTests
     from memora_engine.testing.graph_suite import GraphDBConformanceTests
     from memora_engine.testing.vector_suite import VectorDBConformanceTests
 
 __all__ = [
+    "CoordinationTests",
     "GraphDBConformanceTests",
     "RecordedCall",
     "RecordingVectorDB",
@@ -36,6 +39,10 @@ def __getattr__(name: str) -> Any:
         from memora_engine.testing.graph_suite import GraphDBConformanceTests
 
         return GraphDBConformanceTests
+    if name == "CoordinationTests":
+        from memora_engine.testing.coordination_suite import CoordinationTests
+
+        return CoordinationTests
     if name == "VectorDBConformanceTests":
         from memora_engine.testing.vector_suite import VectorDBConformanceTests
 

@@ -2,7 +2,7 @@
 
 It is not a fake: every call is delegated to the wrapped store, which does the real work. The
 wrapper only records ``(method, args)`` and can make the next call of a method raise once,
-which is how the conformance suite checks that a failed vector write leaves the graph
+which is how the coordination suite checks that a failed vector write leaves the graph
 untouched.
 """
 
@@ -35,8 +35,8 @@ class RecordingVectorDB(BaseVectorDB):
 
     Examples:
         >>> recorder = RecordingVectorDB(qdrant_db)  # doctest: +SKIP
-        >>> graph.associated_vector_db = recorder  # doctest: +SKIP
-        >>> await graph.delete_user(org_id, user_id)  # doctest: +SKIP
+        >>> stores = StoreCoordinator(graph, recorder)  # doctest: +SKIP
+        >>> await stores.delete_user(org_id, user_id)  # doctest: +SKIP
         >>> recorder.calls_to("delete_all_user_memories")  # doctest: +SKIP
         [RecordedCall(method='delete_all_user_memories', args=(org_id, user_id), kwargs={})]
     """
@@ -147,6 +147,10 @@ class RecordingVectorDB(BaseVectorDB):
     async def delete_memory(self, memory_id: str) -> None:
         await self._record("delete_memory", memory_id)
         await self.inner.delete_memory(memory_id)
+
+    async def flush(self) -> None:
+        await self._record("flush")
+        await self.inner.flush()
 
     async def delete_memories(self, memory_ids: Sequence[str]) -> None:
         await self._record("delete_memories", list(memory_ids))

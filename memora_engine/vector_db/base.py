@@ -70,6 +70,11 @@ class BaseVectorDB(ABC):
     Supports ``async with`` (closes on exit).
     """
 
+    #: Set by :meth:`setup` when the store may have lost acknowledged writes since it was last
+    #: open (e.g. a power loss before a background flush); ``Memora`` then re-indexes from the
+    #: graph before serving.
+    may_have_lost_writes: bool = False
+
     @abstractmethod
     async def setup(self) -> None:
         """Create the collection and payload indexes if missing (idempotent)."""
@@ -82,7 +87,8 @@ class BaseVectorDB(ABC):
     async def upsert_memories(self, memories: Sequence[Memory]) -> None:
         """Embed and index ``memories`` (text, tenant ids, ``obtained_at``); idempotent by id.
 
-        Returns only once the points are durable (a later crash cannot lose them).
+        Returns only once a crash of this process can no longer lose the points (they are in
+        the store's write-ahead log, or acknowledged by the server).
         """
 
     async def add_memories(
@@ -153,6 +159,10 @@ class BaseVectorDB(ABC):
     async def delete_memory(self, memory_id: str) -> None:
         """Delete one point (no-op if missing)."""
         await self.delete_memories([memory_id])
+
+    @abstractmethod
+    async def flush(self) -> None:
+        """Make every write so far survive a power loss now (a no-op where they already do)."""
 
     @abstractmethod
     async def delete_memories(self, memory_ids: Sequence[str]) -> None:

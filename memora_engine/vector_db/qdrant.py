@@ -326,7 +326,10 @@ class QdrantDB(EncoderOwner, BaseVectorDB):
         for start in range(0, len(checked), _UPSERT_CHUNK):
             chunk = checked[start : start + _UPSERT_CHUNK]
             dense, sparse = await encode_documents(
-                [m.memory for m in chunk], self.dense_encoder, self.sparse_encoder
+                [m.memory for m in chunk],
+                self.dense_encoder,
+                self.sparse_encoder,
+                self.recent_vectors,
             )
             points = [
                 models.PointStruct(
@@ -338,6 +341,9 @@ class QdrantDB(EncoderOwner, BaseVectorDB):
             ]
             async with self._translate("upsert"):
                 await client.upsert(self.collection_name, points=points, wait=True)
+
+    async def flush(self) -> None:
+        """A no-op: every write is acknowledged with ``wait=True`` (in the server's WAL)."""
 
     async def delete_memories(self, memory_ids: Sequence[str]) -> None:
         ids = validate_memory_ids(memory_ids)
@@ -383,7 +389,9 @@ class QdrantDB(EncoderOwner, BaseVectorDB):
         conditions = scope_conditions(memory_search_scope, org_id, user_id, agent_id)
         plan = plan_search(self.search_config, limit, conditions)
         client = await self._client_ready()
-        encoded = await encode_queries(texts, plan, self.dense_encoder, self.sparse_encoder)
+        encoded = await encode_queries(
+            texts, plan, self.dense_encoder, self.sparse_encoder, self.recent_vectors
+        )
         active = [i for i, q in enumerate(encoded) if q.searchable(plan)]
         results: list[list[ScoredMemory]] = [[] for _ in texts]
         if not active:

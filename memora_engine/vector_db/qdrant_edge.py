@@ -5,17 +5,24 @@ synchronous, so every shard call runs on one worker thread owned by the store (w
 serializes access). Measured with qdrant-edge-py 0.9: the calls hold the GIL while they run, so
 the event loop can stall for the length of one call; the store keeps calls short (writes go in
 chunks, the slow ``optimize`` is never run implicitly) so that stall stays at a few ms.
+
+Durability: an update returns once it is in the shard's write-ahead log, a file the kernel
+holds; it survives a SIGKILL of the process without ``flush()`` (checked by the crash suite,
+``tests/reliability``). ``flush()`` (msync + fsync of every segment, tens to hundreds of ms on
+a busy disk) runs in the background a few seconds after a write and on :meth:`close`, not per
+write. A power loss or OS crash can lose the last unflushed writes; the store notices on the
+next open (an "open" marker naming the kernel's boot id survives, with another boot id) and
+sets :attr:`may_have_lost_writes`, so ``Memora`` re-indexes from the graph before serving.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import Any, TypeVar
 
 import qdrant_edge as qe
 
@@ -45,6 +52,12 @@ from memora_engine.vector_db._common import (
     validate_memory_ids,
     validate_queries,
 )
+from memora_engine.vector_db._edge_files import (
+    FolderLock,
+    stored_dense_dim,
+    write_marker,
+    writes_may_be_lost,
+)
 from memora_engine.vector_db._encoding import (
     EncodedQuery,
     EncoderOwner,
@@ -62,47 +75,11 @@ T = TypeVar("T")
 _UPSERT_CHUNK = 128
 #: Lock file inside the store's folder, held while a store is open.
 LOCK_FILE = ".memora.lock"
+#: Marker written on open (with the kernel's boot id) and removed by a clean close.
+OPEN_MARKER = ".memora.open"
+#: Seconds between a write and the background flush that makes it power-loss safe.
+FLUSH_DELAY_S = 5.0
 _CONFIG_FILE = "edge_config.json"
-
-
-class _FolderLock:
-    """An exclusive, non-blocking OS lock on a file (fcntl on POSIX, msvcrt on Windows)."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._handle: IO[str] | None = None
-
-    def acquire(self) -> None:
-        handle = open(self._path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release
-        try:
-            if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
-                import msvcrt
-
-                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            handle.close()
-            raise
-        self._handle = handle
-
-    def release(self) -> None:
-        if self._handle is None:
-            return
-        try:
-            if sys.platform == "win32":  # pragma: no cover
-                import msvcrt
-
-                msvcrt.locking(self._handle.fileno(), msvcrt.LK_UNLCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(self._handle.fileno(), fcntl.LOCK_UN)
-        finally:
-            self._handle.close()
-            self._handle = None
 
 
 def _to_filter(conditions: Sequence[Condition]) -> qe.Filter | None:
@@ -182,21 +159,22 @@ def _query_request(plan: SearchPlan, query: EncodedQuery) -> qe.QueryRequest:
     )
 
 
+def _query(
+    plan: SearchPlan, encoded: Sequence[EncodedQuery], shard: qe.EdgeShard
+) -> tuple[list[int], list[Any]]:
+    """Run the searchable queries in one batch (worker thread); ``(their indexes, hits)``."""
+    active = [i for i, q in enumerate(encoded) if q.searchable(plan)]
+    if not active:
+        return [], []
+    batch = qe.QueryBatchRequest([_query_request(plan, encoded[i]) for i in active])
+    return active, list(shard.query_batch(batch))
+
+
 def _updater(operation: qe.UpdateOperation) -> Callable[[qe.EdgeShard], None]:
     def apply(shard: qe.EdgeShard) -> None:
         shard.update(operation)
 
     return apply
-
-
-def _stored_dense_dim(folder: Path) -> int | None:
-    """The dense size recorded in an existing shard's config (None if unreadable)."""
-    try:
-        config = json.loads((folder / _CONFIG_FILE).read_text(encoding="utf-8"))
-        size = config["vectors"][DENSE_VECTOR]["size"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return size if isinstance(size, int) else None
 
 
 class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
@@ -205,8 +183,9 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
     Same behaviour as ``QdrantDB`` (named dense + BM25 sparse vectors with IDF, tenant keyword
     indexes, RRF fusion in one request per batch). One process at a time may open a folder: a
     second one gets :class:`~memora_engine.errors.BackendUnavailableError` (an OS lock on
-    ``.memora.lock`` in the folder, released on :meth:`close`). Writes are flushed before they
-    return.
+    ``.memora.lock`` in the folder, released on :meth:`close`). A write returns once it is in
+    the write-ahead log (it survives a process crash); flushes run in the background and on
+    :meth:`close` (see the module docstring for power loss).
 
     Args:
         path: The store's folder (created if missing).
@@ -235,8 +214,12 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         self.search_config = search_config or HYBRID_DEFAULT
         self._shard: qe.EdgeShard | None = None
         self._executor: ThreadPoolExecutor | None = None
-        self._lock = _FolderLock(self.path / LOCK_FILE)
+        self._lock = FolderLock(self.path / LOCK_FILE)
         self._setup_lock = asyncio.Lock()
+        self._flush_task: asyncio.Task[None] | None = None
+        self._dirty = False
+        #: True after opening a store whose last session ended in a power loss / OS crash.
+        self.may_have_lost_writes = False
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -266,12 +249,17 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
                 "shared access."
             ) from exc
         try:
+            marker = self.path / OPEN_MARKER
             if (self.path / _CONFIG_FILE).exists():
-                stored = _stored_dense_dim(self.path)
+                stored = stored_dense_dim(self.path)
                 if stored is not None:
                     check_dense_dim(stored, dim, f"Vector store {self.path}")
-                return self._call_edge("open", lambda: qe.EdgeShard.load(str(self.path)))
-            return self._call_edge("create", lambda: self._create(dim))
+                self.may_have_lost_writes = writes_may_be_lost(marker)
+                shard = self._call_edge("open", lambda: qe.EdgeShard.load(str(self.path)))
+            else:
+                shard = self._call_edge("create", lambda: self._create(dim))
+            write_marker(marker)
+            return shard
         except BaseException:
             self._lock.release()
             raise
@@ -294,6 +282,15 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         return shard
 
     async def close(self) -> None:
+        flush_task, self._flush_task = self._flush_task, None
+        if flush_task is not None and not flush_task.done():
+            # The shard is flushed below; the pending background flush is no longer needed.
+            owner = flush_task.get_loop()
+            if owner is asyncio.get_running_loop():
+                flush_task.cancel()
+                await asyncio.gather(flush_task, return_exceptions=True)
+            elif not owner.is_closed():  # scheduled from another loop (e.g. a sync portal)
+                owner.call_soon_threadsafe(flush_task.cancel)
         shard, executor = self._shard, self._executor
         self._shard, self._executor = None, None
         if executor is None:
@@ -309,8 +306,30 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         try:
             shard.flush()
             shard.close()
+            (self.path / OPEN_MARKER).unlink(missing_ok=True)
         finally:
             self._lock.release()
+
+    async def flush(self) -> None:
+        """Force every write so far to disk now (power-loss safe); a no-op if nothing changed."""
+        if self._dirty and self._shard is not None:
+            self._dirty = False
+            await self._run("flush", lambda shard: shard.flush())
+
+    def _written(self) -> None:
+        """Note an unflushed write and make sure a background flush is scheduled."""
+        self._dirty = True
+        loop = asyncio.get_running_loop()
+        task = self._flush_task
+        if task is None or task.done() or task.get_loop() is not loop:
+            self._flush_task = loop.create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        await asyncio.sleep(FLUSH_DELAY_S)
+        try:
+            await self.flush()
+        except MemoraError:
+            self._dirty = True  # closed meanwhile (close flushes) or a transient failure
 
     async def optimize(self) -> bool:
         """Build the shard's indexes now (CPU-heavy; holds the GIL for its whole run).
@@ -356,7 +375,10 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         for start in range(0, len(checked), _UPSERT_CHUNK * 2):
             chunk = checked[start : start + _UPSERT_CHUNK * 2]
             dense, sparse = await encode_documents(
-                [m.memory for m in chunk], self.dense_encoder, self.sparse_encoder
+                [m.memory for m in chunk],
+                self.dense_encoder,
+                self.sparse_encoder,
+                self.recent_vectors,
             )
             points = [
                 qe.Point(
@@ -369,7 +391,7 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
             for at in range(0, len(points), _UPSERT_CHUNK):
                 operation = qe.UpdateOperation.upsert_points(points[at : at + _UPSERT_CHUNK])
                 await self._run("upsert", _updater(operation))
-        await self._run("flush", lambda shard: shard.flush())
+        self._written()
 
     async def delete_memories(self, memory_ids: Sequence[str]) -> None:
         ids = validate_memory_ids(memory_ids)
@@ -379,11 +401,8 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         await self._write("delete", operation)
 
     async def _write(self, action: str, operation: qe.UpdateOperation) -> None:
-        def apply(shard: qe.EdgeShard) -> None:
-            shard.update(operation)
-            shard.flush()
-
-        await self._run(action, apply)
+        await self._run(action, _updater(operation))
+        self._written()
 
     async def delete_all_user_memories(self, org_id: str, user_id: str) -> None:
         flt = _tenant_filter(count_conditions(org_id, user_id))
@@ -410,13 +429,30 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         plan = plan_search(self.search_config, limit, conditions)
         if self._shard is None:
             await self.setup()
-        encoded = await encode_queries(texts, plan, self.dense_encoder, self.sparse_encoder)
-        active = [i for i, q in enumerate(encoded) if q.searchable(plan)]
+        embed = self.dense_encoder.blocking_query_embedder() if plan.needs_dense else None
+        if embed is None:
+            encoded = await encode_queries(
+                texts, plan, self.dense_encoder, self.sparse_encoder, self.recent_vectors
+            )
+            active, responses = await self._run("search", partial(_query, plan, encoded))
+        else:
+            # One hand-off: the dense embedding runs on the shard's worker, then the query.
+            sparse = await self.sparse_encoder.embed_queries(texts) if plan.needs_sparse else None
+
+            def embed_and_query(
+                shard: qe.EdgeShard,
+            ) -> tuple[list[list[float]], tuple[list[int], list[Any]]]:
+                dense = embed(list(texts))
+                queries = [
+                    EncodedQuery(dense=d, sparse=sparse[i] if sparse is not None else None)
+                    for i, d in enumerate(dense)
+                ]
+                return dense, _query(plan, queries, shard)
+
+            dense, (active, responses) = await self._run("search", embed_and_query)
+            if self.recent_vectors is not None:
+                self.recent_vectors.put(texts, dense)
         results: list[list[ScoredMemory]] = [[] for _ in texts]
-        if not active:
-            return results
-        batch = qe.QueryBatchRequest([_query_request(plan, encoded[i]) for i in active])
-        responses = await self._run("search", lambda shard: shard.query_batch(batch))
         for i, points in zip(active, responses, strict=True):
             results[i] = [
                 (memory_from_payload(point.id, point.payload), float(point.score))

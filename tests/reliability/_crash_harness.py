@@ -216,9 +216,7 @@ async def run_writer(
                 provider.compare = _contradict_first if op["contradict"] else all_new
             append_line(handle, {"t": "begin", **op})
             if op["kind"] == "delete":
-                await memora.graph.delete_user_interaction_and_its_memories(
-                    ORG, op["user"], op["iid"]
-                )
+                await memora.delete_interaction(ORG, op["user"], op["iid"])
                 iid = op["iid"]
             else:
                 iid, _ = await memora.save_or_update_interaction_and_memories(

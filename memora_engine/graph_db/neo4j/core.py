@@ -19,7 +19,6 @@ from memora_engine.graph_db.neo4j import cypher
 from memora_engine.graph_db.neo4j.errors import is_equivalent_schema_error, translate_error
 from memora_engine.graph_db.neo4j.mapping import Row, name_keys, names_by_org
 from memora_engine.graph_db.write_plan import Names
-from memora_engine.vector_db.base import BaseVectorDB
 
 if TYPE_CHECKING:
     from neo4j import AsyncDriver, AsyncManagedTransaction
@@ -88,12 +87,10 @@ class Neo4jCore(BaseGraphDB):
         database: str = "neo4j",
         *,
         driver: AsyncDriver | None = None,
-        associated_vector_db: BaseVectorDB | None = None,
     ) -> None:
         neo4j = load_driver_module()
         if not isinstance(database, str) or not database.strip():
             raise InvalidInputError("database must be a non-empty database name.")
-        self.associated_vector_db = associated_vector_db
         self._database = database
         self._closed = False
         self._read_mode = neo4j.READ_ACCESS

@@ -146,6 +146,15 @@ ORG_EXISTS = _stmt(
     "org_id",
     "found",
 )
+#: The memory ids of an org (no row when the org is missing): what deleting it removes.
+ORG_MEMORY_IDS = _stmt(
+    "ORG_MEMORY_IDS",
+    "MATCH (o:Org {org_id: $org_id}) "
+    "OPTIONAL MATCH (o)<-[:BELONGS_TO]-(:User)-[:HAS_MEMORY]->(m:Memory) "
+    "RETURN collect(m.memory_id) AS memory_ids",
+    "org_id",
+    "memory_ids",
+)
 DELETE_ORG_MESSAGES = _stmt(
     "DELETE_ORG_MESSAGES",
     "MATCH (:Org {org_id: $org_id})<-[:BELONGS_TO]-(:User)-[:HAD_INTERACTION]->"
@@ -210,6 +219,22 @@ LIST_ORG_USERS = _stmt(
     "RETURN " + _USER + " AS user ORDER BY u.created_at DESC, u.user_id DESC",
     "org_id",
     "user",
+)
+#: The memory ids of a user (no row when the user is missing): what deleting them removes.
+USER_MEMORY_IDS = _stmt(
+    "USER_MEMORY_IDS",
+    _THE_USER + " OPTIONAL MATCH (u)-[:HAS_MEMORY]->(m:Memory) "
+    "RETURN collect(m.memory_id) AS memory_ids",
+    "org_user_id",
+    "memory_ids",
+)
+#: The number of interactions of a user (to report whether a "delete all" removed anything).
+USER_INTERACTION_COUNT = _stmt(
+    "USER_INTERACTION_COUNT",
+    _THE_USER + " OPTIONAL MATCH (u)-[:HAD_INTERACTION]->(i:Interaction) "
+    "RETURN count(i) AS interactions",
+    "org_user_id",
+    "interactions",
 )
 DELETE_USER_MEMORIES = _stmt(
     "DELETE_USER_MEMORIES",
@@ -505,6 +530,15 @@ LIST_ORG_FOR_INDEXING = _stmt(
     "RETURN " + _MEMORY_NO_SOURCES + " AS memory ORDER BY m.memory_id LIMIT $limit",
     "org_id after_memory_id limit",
     "memory",
+)
+COUNT_MEMORIES = _stmt(
+    "COUNT_MEMORIES", "MATCH (m:Memory) RETURN count(m) AS memories", "", "memories"
+)
+COUNT_ORG_MEMORIES = _stmt(
+    "COUNT_ORG_MEMORIES",
+    "MATCH (m:Memory) WHERE m.org_id = $org_id RETURN count(m) AS memories",
+    "org_id",
+    "memories",
 )
 #: Current names for placeholder ids, by composite key (each memory's own organization).
 NAMES = _stmt(

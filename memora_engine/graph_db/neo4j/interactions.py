@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from memora_engine.errors import InteractionNotFoundError, UserNotFoundError
-from memora_engine.graph_db.checks import check_flag, check_page, checked_write, owner_ids
+from memora_engine.graph_db.hooks import Deleted, InteractionWrite
 from memora_engine.graph_db.neo4j import cypher
 from memora_engine.graph_db.neo4j.core import Neo4jCore, fetch, fetch_one, lookup_names
 from memora_engine.graph_db.neo4j.mapping import (
@@ -24,10 +24,8 @@ from memora_engine.graph_db.neo4j.mapping import (
     user_key,
 )
 from memora_engine.graph_db.neo4j.tenants import require_user
-from memora_engine.graph_db.write_plan import Names, NewMemory, plan_memories
-from memora_engine.ids import new_short_id, require_id
+from memora_engine.graph_db.write_plan import Names, NewMemory
 from memora_engine.schema.models import Interaction
-from memora_engine.schema.storage import MemoriesAndInteraction
 
 if TYPE_CHECKING:
     from neo4j import AsyncManagedTransaction
@@ -269,146 +267,88 @@ async def _list(
 
 async def _delete(
     tx: AsyncManagedTransaction, org_id: str, user_id: str, interaction_id: str
-) -> list[str]:
+) -> Deleted:
     where = {"org_user_id": user_key(org_id, user_id), "interaction_id": interaction_id}
     row = await fetch_one(tx, cypher.INTERACTION_MEMORY_IDS, **where)
     if row is None:
-        return []
+        return Deleted(found=False)
     memory_ids: list[str] = list(row["memory_ids"])
     await delete_memories(tx, org_id, user_id, memory_ids)
     await fetch(tx, cypher.DELETE_INTERACTION, **where)
-    return memory_ids
+    return Deleted(found=True, memory_ids=tuple(memory_ids))
 
 
-async def _delete_all(tx: AsyncManagedTransaction, org_id: str, user_id: str) -> None:
+async def _delete_all(tx: AsyncManagedTransaction, org_id: str, user_id: str) -> Deleted:
     # Every memory comes from an interaction, so whole chains go: nothing to re-link.
+    key = user_key(org_id, user_id)
+    row = await fetch_one(tx, cypher.USER_MEMORY_IDS, org_user_id=key)
+    if row is None:
+        return Deleted(found=False)
+    count = await fetch_one(tx, cypher.USER_INTERACTION_COUNT, org_user_id=key)
     for step in cypher.DELETE_USER_HISTORY_STEPS:
-        await fetch(tx, step, org_user_id=user_key(org_id, user_id))
+        await fetch(tx, step, org_user_id=key)
+    ids = tuple(row["memory_ids"])
+    return Deleted(found=bool(ids) or bool(count and count["interactions"]), memory_ids=ids)
 
 
-# ---------------------------------------------------------------------- public methods
+# ---------------------------------------------------------------------- backend hooks
 class Neo4jInteractions(Neo4jCore):
-    """Interaction methods of :class:`Neo4jGraphInterface`."""
+    """Interaction hooks of :class:`Neo4jGraphInterface` (validated input)."""
 
-    async def save_interaction_with_memories(
-        self,
-        org_id: str,
-        agent_id: str,
-        user_id: str,
-        memories_and_interaction: MemoriesAndInteraction,
-        *,
-        interaction_id: str | None = None,
-    ) -> tuple[str, datetime]:
-        oid, aid, uid = owner_ids(org_id, agent_id, user_id)
-        iid = (
-            new_short_id()
-            if interaction_id is None
-            else require_id(interaction_id, "interaction_id")
-        )
-        data = checked_write(memories_and_interaction)
-        await self._write_planned(oid, uid, aid, iid, data, new=True)
-        return iid, data.interaction_date
-
-    async def update_interaction_and_memories(
-        self,
-        org_id: str,
-        agent_id: str,
-        user_id: str,
-        interaction_id: str,
-        updated_memories_and_interaction: MemoriesAndInteraction,
-    ) -> tuple[str, datetime]:
-        oid, aid, uid = owner_ids(org_id, agent_id, user_id)
-        iid = require_id(interaction_id, "interaction_id")
-        data = checked_write(updated_memories_and_interaction)
-        await self._write_planned(oid, uid, aid, iid, data, new=False)
-        return iid, data.interaction_date
-
-    async def get_interaction(
-        self,
-        org_id: str,
-        user_id: str,
-        interaction_id: str,
-        with_messages: bool = True,
-        with_memories: bool = True,
-        *,
-        resolve_names: bool = True,
-    ) -> Interaction:
-        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
-        iid = require_id(interaction_id, "interaction_id")
-        return await self._read(
-            _get,
-            oid,
-            uid,
-            iid,
-            check_flag(with_messages, "with_messages"),
-            check_flag(with_memories, "with_memories"),
-            check_flag(resolve_names, "resolve_names"),
-        )
-
-    async def get_all_user_interactions(
-        self,
-        org_id: str,
-        user_id: str,
-        with_their_messages: bool = True,
-        with_their_memories: bool = True,
-        skip: int = 0,
-        limit: int = 100,
-        *,
-        resolve_names: bool = True,
-    ) -> list[Interaction]:
-        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
-        skip, limit = check_page(skip, limit)
-        return await self._read(
-            _list,
-            oid,
-            uid,
-            check_flag(with_their_messages, "with_their_messages"),
-            check_flag(with_their_memories, "with_their_memories"),
-            skip,
-            limit,
-            check_flag(resolve_names, "resolve_names"),
-        )
-
-    async def delete_user_interaction_and_its_memories(
-        self, org_id: str, user_id: str, interaction_id: str
-    ) -> None:
-        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
-        iid = require_id(interaction_id, "interaction_id")
-        deleted = await self._write(_delete, oid, uid, iid)
-        await self._delete_vectors(deleted)
-
-    async def delete_all_user_interactions_and_their_memories(
-        self, org_id: str, user_id: str
-    ) -> None:
-        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
-        await self._write(_delete_all, oid, uid)
-        if self.associated_vector_db is not None:
-            await self.associated_vector_db.delete_all_user_memories(oid, uid)
-
-    async def _write_planned(
+    async def _check_interaction_write(
         self,
         org_id: str,
         user_id: str,
         agent_id: str,
         interaction_id: str,
-        data: MemoriesAndInteraction,
+        planned: Sequence[NewMemory],
         *,
         new: bool,
-    ) -> None:
-        """Check, index the resolved memories, then run the graph transaction (re-checked)."""
-        planned = plan_memories(data, agent_id)
-        messages = [(m.role, m.content) for m in data.interaction]
-        body = _save if new else _update
-        args = (org_id, user_id, agent_id, interaction_id, data.interaction_date, messages, planned)
-
-        async def write() -> None:
-            await self._write(body, *args)
-
-        if self.associated_vector_db is None or not planned:
-            await write()
-            return
-        names = await self._read(
+    ) -> Names:
+        return await self._read(
             _check_and_names, org_id, user_id, agent_id, interaction_id, planned, new
         )
-        to_index = [m.to_memory(org_id, user_id, interaction_id, names) for m in planned]
-        await self._write_with_vectors(to_index, write)
+
+    async def _commit_interaction_write(self, write: InteractionWrite) -> None:
+        body = _save if write.new else _update
+        await self._write(
+            body, write.org_id, write.user_id, write.agent_id, write.interaction_id,
+            write.date, write.messages, write.planned,
+        )  # fmt: skip
+
+    async def _get_interaction(
+        self,
+        org_id: str,
+        user_id: str,
+        interaction_id: str,
+        *,
+        with_messages: bool,
+        with_memories: bool,
+        resolve_names: bool,
+    ) -> Interaction:
+        return await self._read(
+            _get, org_id, user_id, interaction_id, with_messages, with_memories, resolve_names
+        )
+
+    async def _get_all_user_interactions(
+        self,
+        org_id: str,
+        user_id: str,
+        *,
+        with_messages: bool,
+        with_memories: bool,
+        skip: int,
+        limit: int,
+        resolve_names: bool,
+    ) -> list[Interaction]:
+        return await self._read(
+            _list, org_id, user_id, with_messages, with_memories, skip, limit, resolve_names
+        )
+
+    async def _delete_user_interaction(
+        self, org_id: str, user_id: str, interaction_id: str
+    ) -> Deleted:
+        return await self._write(_delete, org_id, user_id, interaction_id)
+
+    async def _delete_all_user_interactions(self, org_id: str, user_id: str) -> Deleted:
+        return await self._write(_delete_all, org_id, user_id)

@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from memora_engine.errors import MemoryNotFoundError
-from memora_engine.graph_db.base import MemoryRef
-from memora_engine.graph_db.checks import check_flag, check_page, check_refs, optional_id
+from memora_engine.graph_db.hooks import Deleted
 from memora_engine.graph_db.neo4j import cypher
 from memora_engine.graph_db.neo4j.core import Neo4jCore, fetch, fetch_one, lookup_names
 from memora_engine.graph_db.neo4j.interactions import delete_memories
@@ -18,7 +17,6 @@ from memora_engine.graph_db.neo4j.mapping import (
     user_key,
 )
 from memora_engine.graph_db.neo4j.tenants import require_user
-from memora_engine.ids import require_id, require_memory_id
 from memora_engine.schema.models import Memory
 
 if TYPE_CHECKING:
@@ -113,81 +111,79 @@ async def _for_indexing(
 
 async def _delete_one(
     tx: AsyncManagedTransaction, org_id: str, user_id: str, memory_id: str
-) -> list[str]:
+) -> Deleted:
     row = await fetch_one(
         tx, cypher.GET_MEMORY, memory_id=memory_id, org_id=org_id, user_id=user_id
     )
     if row is None:
-        return []
+        return Deleted(found=False)
     await delete_memories(tx, org_id, user_id, [memory_id])
-    return [memory_id]
+    return Deleted(found=True, memory_ids=(memory_id,))
 
 
-async def _delete_all(tx: AsyncManagedTransaction, org_id: str, user_id: str) -> None:
+async def _delete_all(tx: AsyncManagedTransaction, org_id: str, user_id: str) -> Deleted:
     # Whole chains go, so there is nothing to re-link.
-    await fetch(tx, cypher.DELETE_USER_MEMORIES, org_user_id=user_key(org_id, user_id))
+    key = user_key(org_id, user_id)
+    row = await fetch_one(tx, cypher.USER_MEMORY_IDS, org_user_id=key)
+    if row is None:
+        return Deleted(found=False)
+    await fetch(tx, cypher.DELETE_USER_MEMORIES, org_user_id=key)
+    ids = tuple(row["memory_ids"])
+    return Deleted(found=bool(ids), memory_ids=ids)
 
 
-# ---------------------------------------------------------------------- public methods
+async def _count(tx: AsyncManagedTransaction, org_id: str | None) -> int:
+    if org_id is None:
+        row = await fetch_one(tx, cypher.COUNT_MEMORIES)
+    else:
+        row = await fetch_one(tx, cypher.COUNT_ORG_MEMORIES, org_id=org_id)
+    return int(row["memories"]) if row else 0
+
+
+# ---------------------------------------------------------------------- backend hooks
 class Neo4jMemories(Neo4jCore):
-    """Memory methods of :class:`Neo4jGraphInterface`."""
+    """Memory hooks of :class:`Neo4jGraphInterface` (validated input)."""
 
-    async def fetch_user_memories_resolved_batch(
-        self, batch_org_user_mem_ids: Sequence[Sequence[MemoryRef]]
+    async def _fetch_user_memories_resolved_batch(
+        self, batch: list[list[tuple[str, str, str]]]
     ) -> list[list[Memory]]:
-        batch = check_refs(batch_org_user_mem_ids)
-        if not any(batch):
-            return [[] for _ in batch]
         return await self._read(_resolve, batch)
 
-    async def get_user_memory(
-        self, org_id: str, user_id: str, memory_id: str, *, resolve_names: bool = True
+    async def _get_user_memory(
+        self, org_id: str, user_id: str, memory_id: str, *, resolve_names: bool
     ) -> Memory:
-        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
-        mid = require_memory_id(memory_id)
-        return await self._read(_get, oid, uid, mid, check_flag(resolve_names, "resolve_names"))
+        return await self._read(_get, org_id, user_id, memory_id, resolve_names)
 
-    async def get_all_user_memories(
+    async def _get_all_user_memories(
         self,
         org_id: str,
         user_id: str,
-        agent_id: str | None = None,
-        skip: int = 0,
-        limit: int = 1000,
+        agent_id: str | None,
         *,
-        resolve_names: bool = True,
+        skip: int,
+        limit: int,
+        resolve_names: bool,
     ) -> list[Memory]:
-        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
-        aid = optional_id(agent_id, "agent_id")
-        skip, limit = check_page(skip, limit)
-        resolve = check_flag(resolve_names, "resolve_names")
-        return await self._read(_list, oid, uid, aid, skip, limit, resolve)
+        return await self._read(_list, org_id, user_id, agent_id, skip, limit, resolve_names)
 
-    async def get_user_memory_history(
+    async def _get_user_memory_history(
         self, org_id: str, user_id: str, memory_id: str
     ) -> list[Memory]:
-        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
-        return await self._read(_history, oid, uid, require_memory_id(memory_id))
+        return await self._read(_history, org_id, user_id, memory_id)
 
-    async def get_user_memory_links(self, org_id: str, user_id: str) -> list[tuple[str, str]]:
-        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
-        return await self._read(_links, oid, uid)
+    async def _get_user_memory_links(self, org_id: str, user_id: str) -> list[tuple[str, str]]:
+        return await self._read(_links, org_id, user_id)
 
-    async def list_memories_for_indexing(
-        self, *, org_id: str | None = None, after_memory_id: str | None = None, limit: int = 1000
+    async def _list_memories_for_indexing(
+        self, org_id: str | None, after_memory_id: str, limit: int
     ) -> list[Memory]:
-        oid = optional_id(org_id, "org_id")
-        after = "" if after_memory_id is None else require_memory_id(after_memory_id)
-        _, limit = check_page(0, limit)
-        return await self._read(_for_indexing, oid, after, limit)
+        return await self._read(_for_indexing, org_id, after_memory_id, limit)
 
-    async def delete_user_memory(self, org_id: str, user_id: str, memory_id: str) -> None:
-        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
-        deleted = await self._write(_delete_one, oid, uid, require_memory_id(memory_id))
-        await self._delete_vectors(deleted)
+    async def _count_memories(self, org_id: str | None) -> int:
+        return await self._read(_count, org_id)
 
-    async def delete_all_user_memories(self, org_id: str, user_id: str) -> None:
-        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
-        await self._write(_delete_all, oid, uid)
-        if self.associated_vector_db is not None:
-            await self.associated_vector_db.delete_all_user_memories(oid, uid)
+    async def _delete_user_memory(self, org_id: str, user_id: str, memory_id: str) -> Deleted:
+        return await self._write(_delete_one, org_id, user_id, memory_id)
+
+    async def _delete_all_user_memories(self, org_id: str, user_id: str) -> Deleted:
+        return await self._write(_delete_all, org_id, user_id)

@@ -25,7 +25,6 @@ class Neo4jGraphInterface(Neo4jTenants, Neo4jInteractions, Neo4jMemories):
         password: Password; ``None`` connects without authentication.
         database: Database name (Community has only ``"neo4j"``).
         driver: An ``neo4j.AsyncDriver`` to reuse. It is never closed by this object.
-        associated_vector_db: The vector store that writes index into and deletes cascade to.
 
     Raises:
         ConfigurationError: the ``neo4j`` driver is not installed, or the URI / credentials

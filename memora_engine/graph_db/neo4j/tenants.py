@@ -11,7 +11,7 @@ from memora_engine.errors import (
     OrganizationNotFoundError,
     UserNotFoundError,
 )
-from memora_engine.graph_db.checks import check_name, creation_time, optional_id
+from memora_engine.graph_db.hooks import Deleted
 from memora_engine.graph_db.neo4j import cypher
 from memora_engine.graph_db.neo4j.core import Neo4jCore, fetch, fetch_one
 from memora_engine.graph_db.neo4j.mapping import (
@@ -21,7 +21,6 @@ from memora_engine.graph_db.neo4j.mapping import (
     to_user,
     user_key,
 )
-from memora_engine.ids import new_short_id, require_id
 from memora_engine.schema.models import Agent, Organization, User
 
 if TYPE_CHECKING:
@@ -82,9 +81,13 @@ async def _list_orgs(tx: AsyncManagedTransaction) -> list[Organization]:
     return [to_organization(row["org"]) for row in await fetch(tx, cypher.LIST_ORGS)]
 
 
-async def _delete_org(tx: AsyncManagedTransaction, org_id: str) -> None:
+async def _delete_org(tx: AsyncManagedTransaction, org_id: str) -> Deleted:
+    row = await fetch_one(tx, cypher.ORG_MEMORY_IDS, org_id=org_id)
+    if row is None:
+        return Deleted(found=False)
     for step in cypher.DELETE_ORG_STEPS:
         await fetch(tx, step, org_id=org_id)
+    return Deleted(found=True, memory_ids=tuple(row["memory_ids"]))
 
 
 async def _create_user(
@@ -135,9 +138,14 @@ async def _list_org_users(tx: AsyncManagedTransaction, org_id: str) -> list[User
     return [to_user(row["user"]) for row in rows]
 
 
-async def _delete_user(tx: AsyncManagedTransaction, org_id: str, user_id: str) -> None:
+async def _delete_user(tx: AsyncManagedTransaction, org_id: str, user_id: str) -> Deleted:
+    key = user_key(org_id, user_id)
+    row = await fetch_one(tx, cypher.USER_MEMORY_IDS, org_user_id=key)
+    if row is None:
+        return Deleted(found=False)
     for step in cypher.DELETE_USER_STEPS:
-        await fetch(tx, step, org_user_id=user_key(org_id, user_id))
+        await fetch(tx, step, org_user_id=key)
+    return Deleted(found=True, memory_ids=tuple(row["memory_ids"]))
 
 
 async def _create_agent(
@@ -209,98 +217,72 @@ async def _list_user_agents(tx: AsyncManagedTransaction, org_id: str, user_id: s
     return [to_agent(row["agent"]) for row in rows]
 
 
-async def _delete_agent(tx: AsyncManagedTransaction, org_id: str, agent_id: str) -> None:
-    await fetch(tx, cypher.DELETE_AGENT, org_agent_id=agent_key(org_id, agent_id))
+async def _delete_agent(tx: AsyncManagedTransaction, org_id: str, agent_id: str) -> Deleted:
+    key = agent_key(org_id, agent_id)
+    found = await fetch_one(tx, cypher.GET_AGENT, org_agent_id=key) is not None
+    await fetch(tx, cypher.DELETE_AGENT, org_agent_id=key)
+    return Deleted(found=found)
 
 
-# ---------------------------------------------------------------------- public methods
+# ---------------------------------------------------------------------- backend hooks
 class Neo4jTenants(Neo4jCore):
-    """Organization, user and agent methods of :class:`Neo4jGraphInterface`."""
+    """Organization, user and agent hooks of :class:`Neo4jGraphInterface` (validated input)."""
 
-    async def create_organization(
-        self, org_name: str, *, org_id: str | None = None, created_at: datetime | None = None
+    async def _create_organization(
+        self, org_id: str, org_name: str, created_at: datetime
     ) -> Organization:
-        name = check_name(org_name, "org_name")
-        oid = new_short_id() if org_id is None else require_id(org_id, "org_id")
-        return await self._write(_create_org, oid, name, creation_time(created_at))
+        return await self._write(_create_org, org_id, org_name, created_at)
 
-    async def update_organization(self, org_id: str, new_org_name: str) -> Organization:
-        oid, name = require_id(org_id, "org_id"), check_name(new_org_name, "new_org_name")
-        return await self._write(_update_org, oid, name)
+    async def _update_organization(self, org_id: str, org_name: str) -> Organization:
+        return await self._write(_update_org, org_id, org_name)
 
-    async def delete_organization(self, org_id: str) -> None:
-        oid = require_id(org_id, "org_id")
-        await self._write(_delete_org, oid)
-        if self.associated_vector_db is not None:
-            await self.associated_vector_db.delete_all_organization_memories(oid)
+    async def _delete_organization(self, org_id: str) -> Deleted:
+        return await self._write(_delete_org, org_id)
 
-    async def get_organization(self, org_id: str) -> Organization:
-        return await self._read(_get_org, require_id(org_id, "org_id"))
+    async def _get_organization(self, org_id: str) -> Organization:
+        return await self._read(_get_org, org_id)
 
-    async def get_all_organizations(self) -> list[Organization]:
+    async def _get_all_organizations(self) -> list[Organization]:
         return await self._read(_list_orgs)
 
-    async def create_agent(
+    async def _create_agent(
         self,
         org_id: str,
+        agent_id: str,
         agent_label: str,
-        user_id: str | None = None,
-        *,
-        agent_id: str | None = None,
-        created_at: datetime | None = None,
+        user_id: str | None,
+        created_at: datetime,
     ) -> Agent:
-        oid, label = require_id(org_id, "org_id"), check_name(agent_label, "agent_label")
-        uid = optional_id(user_id, "user_id")
-        aid = new_short_id() if agent_id is None else require_id(agent_id, "agent_id")
-        when = creation_time(created_at)
-        return await self._write(_create_agent, oid, aid, label, uid, when)
+        return await self._write(_create_agent, org_id, agent_id, agent_label, user_id, created_at)
 
-    async def update_agent(self, org_id: str, agent_id: str, new_agent_label: str) -> Agent:
-        oid, aid = require_id(org_id, "org_id"), require_id(agent_id, "agent_id")
-        label = check_name(new_agent_label, "new_agent_label")
-        return await self._write(_update_agent, oid, aid, label)
+    async def _update_agent(self, org_id: str, agent_id: str, agent_label: str) -> Agent:
+        return await self._write(_update_agent, org_id, agent_id, agent_label)
 
-    async def delete_agent(self, org_id: str, agent_id: str) -> None:
-        oid, aid = require_id(org_id, "org_id"), require_id(agent_id, "agent_id")
-        await self._write(_delete_agent, oid, aid)
+    async def _delete_agent(self, org_id: str, agent_id: str) -> Deleted:
+        return await self._write(_delete_agent, org_id, agent_id)
 
-    async def get_agent(self, org_id: str, agent_id: str) -> Agent:
-        oid, aid = require_id(org_id, "org_id"), require_id(agent_id, "agent_id")
-        return await self._read(_get_agent, oid, aid)
+    async def _get_agent(self, org_id: str, agent_id: str) -> Agent:
+        return await self._read(_get_agent, org_id, agent_id)
 
-    async def get_all_org_agents(self, org_id: str) -> list[Agent]:
-        return await self._read(_list_org_agents, require_id(org_id, "org_id"))
+    async def _get_all_org_agents(self, org_id: str) -> list[Agent]:
+        return await self._read(_list_org_agents, org_id)
 
-    async def get_all_user_agents(self, org_id: str, user_id: str) -> list[Agent]:
-        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
-        return await self._read(_list_user_agents, oid, uid)
+    async def _get_all_user_agents(self, org_id: str, user_id: str) -> list[Agent]:
+        return await self._read(_list_user_agents, org_id, user_id)
 
-    async def create_user(
-        self,
-        org_id: str,
-        user_name: str,
-        *,
-        user_id: str | None = None,
-        created_at: datetime | None = None,
+    async def _create_user(
+        self, org_id: str, user_id: str, user_name: str, created_at: datetime
     ) -> User:
-        oid, name = require_id(org_id, "org_id"), check_name(user_name, "user_name")
-        uid = new_short_id() if user_id is None else require_id(user_id, "user_id")
-        return await self._write(_create_user, oid, uid, name, creation_time(created_at))
+        return await self._write(_create_user, org_id, user_id, user_name, created_at)
 
-    async def update_user(self, org_id: str, user_id: str, new_user_name: str) -> User:
-        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
-        name = check_name(new_user_name, "new_user_name")
-        return await self._write(_update_user, oid, uid, name)
+    async def _update_user(self, org_id: str, user_id: str, user_name: str) -> User:
+        return await self._write(_update_user, org_id, user_id, user_name)
 
-    async def delete_user(self, org_id: str, user_id: str) -> None:
-        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
-        await self._write(_delete_user, oid, uid)
-        if self.associated_vector_db is not None:
-            await self.associated_vector_db.delete_all_user_memories(oid, uid)
+    async def _delete_user(self, org_id: str, user_id: str) -> Deleted:
+        return await self._write(_delete_user, org_id, user_id)
 
-    async def get_user(self, org_id: str, user_id: str) -> User:
-        oid, uid = require_id(org_id, "org_id"), require_id(user_id, "user_id")
-        return await self._read(_get_user, oid, uid)
+    async def _get_user(self, org_id: str, user_id: str) -> User:
+        return await self._read(_get_user, org_id, user_id)
 
-    async def get_all_org_users(self, org_id: str) -> list[User]:
-        return await self._read(_list_org_users, require_id(org_id, "org_id"))
+    async def _get_all_org_users(self, org_id: str) -> list[User]:
+        return await self._read(_list_org_users, org_id)

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from memora_engine.errors import ConflictError, InteractionNotFoundError
+from memora_engine.graph_db.hooks import Deleted
 from memora_engine.graph_db.sqlite import memories as mem
 from memora_engine.graph_db.sqlite.codec import decode_time, encode_time, json_list
 from memora_engine.graph_db.sqlite.tenants import require_agent, require_user
@@ -240,20 +241,23 @@ def list_interactions(
 
 def delete_interaction(
     conn: sqlite3.Connection, org_id: str, user_id: str, interaction_id: str
-) -> list[str]:
-    """Delete one interaction, its messages and memories; return the deleted memory ids."""
+) -> Deleted:
+    """Delete one interaction, its messages and memories; report the deleted memory ids."""
     ix_rowid = _find_rowid(conn, org_id, user_id, interaction_id)
     if ix_rowid is None:
-        return []
+        return Deleted(found=False)
     rows = conn.execute(
         "SELECT mem_rowid, memory_id FROM memories WHERE ix_rowid = ?", (ix_rowid,)
     ).fetchall()
     mem.delete_memory_rows(conn, [row[0] for row in rows])
     conn.execute("DELETE FROM interactions WHERE ix_rowid = ?", (ix_rowid,))
-    return [str(row[1]) for row in rows]
+    return Deleted(found=True, memory_ids=tuple(str(row[1]) for row in rows))
 
 
-def delete_all_interactions(conn: sqlite3.Connection, org_id: str, user_id: str) -> None:
+def delete_all_interactions(conn: sqlite3.Connection, org_id: str, user_id: str) -> Deleted:
     """Delete every interaction of the user with messages and memories; the user stays."""
-    conn.execute("DELETE FROM memories WHERE org_id = ? AND user_id = ?", (org_id, user_id))
-    conn.execute("DELETE FROM interactions WHERE org_id = ? AND user_id = ?", (org_id, user_id))
+    ids = mem.delete_user_memories(conn, org_id, user_id).memory_ids
+    cursor = conn.execute(
+        "DELETE FROM interactions WHERE org_id = ? AND user_id = ?", (org_id, user_id)
+    )
+    return Deleted(found=cursor.rowcount > 0 or bool(ids), memory_ids=ids)

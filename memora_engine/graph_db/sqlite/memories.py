@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from memora_engine.errors import ConflictError, MemoryNotFoundError
+from memora_engine.graph_db.hooks import Deleted
 from memora_engine.graph_db.sqlite.codec import decode_time, encode_time, json_list
 from memora_engine.graph_db.write_plan import Names, NewMemory, relink_around
 from memora_engine.placeholders import placeholder_ids
@@ -19,6 +20,7 @@ from memora_engine.schema.models import Memory, MessageBlock
 __all__ = [
     "MemoryRow",
     "build_memories",
+    "count_memories",
     "delete_memory",
     "delete_memory_rows",
     "delete_user_memories",
@@ -214,18 +216,26 @@ def delete_memory_rows(conn: sqlite3.Connection, rowids: Sequence[int]) -> None:
     conn.execute("DELETE FROM memories WHERE mem_rowid IN (SELECT value FROM json_each(?))", (ids,))
 
 
-def delete_memory(conn: sqlite3.Connection, org_id: str, user_id: str, memory_id: str) -> list[str]:
-    """Delete one memory of the user (re-linking its chain); return the deleted ids."""
+def delete_memory(conn: sqlite3.Connection, org_id: str, user_id: str, memory_id: str) -> Deleted:
+    """Delete one memory of the user (re-linking its chain); report it."""
     rowid = find_rowid(conn, org_id, user_id, memory_id)
     if rowid is None:
-        return []
+        return Deleted(found=False)
     delete_memory_rows(conn, [rowid])
-    return [memory_id]
+    return Deleted(found=True, memory_ids=(memory_id,))
 
 
-def delete_user_memories(conn: sqlite3.Connection, org_id: str, user_id: str) -> None:
-    """Delete every memory of the user (whole chains go, so nothing to re-link)."""
-    conn.execute("DELETE FROM memories WHERE org_id = ? AND user_id = ?", (org_id, user_id))
+def delete_user_memories(conn: sqlite3.Connection, org_id: str, user_id: str) -> Deleted:
+    """Delete every memory of the user (whole chains go, so nothing to re-link); report them."""
+    where = (org_id, user_id)
+    ids = tuple(
+        str(row[0])
+        for row in conn.execute(
+            "SELECT memory_id FROM memories WHERE org_id = ? AND user_id = ?", where
+        ).fetchall()
+    )
+    conn.execute("DELETE FROM memories WHERE org_id = ? AND user_id = ?", where)
+    return Deleted(found=bool(ids), memory_ids=ids)
 
 
 # ---------------------------------------------------------------------- reads
@@ -324,6 +334,15 @@ def links_of_user(conn: sqlite3.Connection, org_id: str, user_id: str) -> list[t
         (org_id, user_id),
     ).fetchall()
     return sorted((str(older), str(newer)) for older, newer in rows)
+
+
+def count_memories(conn: sqlite3.Connection, org_id: str | None) -> int:
+    """How many memories the store (or one org) holds."""
+    if org_id is None:
+        row = conn.execute("SELECT count(*) FROM memories").fetchone()
+    else:
+        row = conn.execute("SELECT count(*) FROM memories WHERE org_id = ?", (org_id,)).fetchone()
+    return int(row[0])
 
 
 def list_for_indexing(

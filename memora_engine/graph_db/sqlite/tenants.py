@@ -15,6 +15,7 @@ from memora_engine.errors import (
     OrganizationNotFoundError,
     UserNotFoundError,
 )
+from memora_engine.graph_db.hooks import Deleted
 from memora_engine.graph_db.sqlite.codec import decode_time, encode_time
 from memora_engine.schema.models import Agent, Organization, User
 
@@ -108,9 +109,11 @@ def list_orgs(conn: sqlite3.Connection) -> list[Organization]:
     return [_org(row) for row in rows]
 
 
-def delete_org(conn: sqlite3.Connection, org_id: str) -> None:
-    """Delete an org; foreign keys cascade to everything below it."""
-    conn.execute("DELETE FROM orgs WHERE org_id = ?", (org_id,))
+def delete_org(conn: sqlite3.Connection, org_id: str) -> Deleted:
+    """Delete an org; foreign keys cascade to everything below it (memories reported)."""
+    ids = [r[0] for r in conn.execute("SELECT memory_id FROM memories WHERE org_id = ?", (org_id,))]
+    cursor = conn.execute("DELETE FROM orgs WHERE org_id = ?", (org_id,))
+    return Deleted(found=cursor.rowcount > 0, memory_ids=tuple(ids))
 
 
 # ---------------------------------------------------------------------- users
@@ -168,12 +171,19 @@ def list_org_users(conn: sqlite3.Connection, org_id: str) -> list[User]:
     return [_user(row) for row in rows]
 
 
-def delete_user(conn: sqlite3.Connection, org_id: str, user_id: str) -> None:
+def delete_user(conn: sqlite3.Connection, org_id: str, user_id: str) -> Deleted:
     """Delete a user (cascading to interactions, messages, memories); their agents stay."""
+    ids = [
+        r[0]
+        for r in conn.execute(
+            "SELECT memory_id FROM memories WHERE org_id = ? AND user_id = ?", (org_id, user_id)
+        )
+    ]
     conn.execute(
         "UPDATE agents SET user_id = NULL WHERE org_id = ? AND user_id = ?", (org_id, user_id)
     )
-    conn.execute("DELETE FROM users WHERE org_id = ? AND user_id = ?", (org_id, user_id))
+    cursor = conn.execute("DELETE FROM users WHERE org_id = ? AND user_id = ?", (org_id, user_id))
+    return Deleted(found=cursor.rowcount > 0, memory_ids=tuple(ids))
 
 
 # ---------------------------------------------------------------------- agents

@@ -1,9 +1,8 @@
 """``GraphDBConformanceTests``: the behaviour every ``BaseGraphDB`` must show.
 
 Subclass it in a backend's test module and provide the ``graph_db`` fixture (an empty, set-up
-store with no vector store attached). Tests that need a vector store request the ``recorder``
-fixture, which wraps the real store of the ``vector_db`` fixture (by default the project's
-``qdrant_local_db``) in a :class:`~memora_engine.testing.RecordingVectorDB` and attaches it.
+store). The graph store never sees a vector store; the index side of writes and deletes is
+checked by :class:`~memora_engine.testing.CoordinationTests` over a graph and a vector store.
 
 Examples:
     >>> class TestMyGraphDB(GraphDBConformanceTests):  # doctest: +SKIP

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -15,8 +15,6 @@ from memora_engine.schema.storage import (
     MemoriesAndInteraction,
     MemoryToStore,
 )
-from memora_engine.testing.recording import RecordingVectorDB
-from memora_engine.vector_db.base import BaseVectorDB
 
 __all__ = ["T0", "GraphSuiteBase", "World", "at", "dto", "make_world", "snapshot"]
 
@@ -120,29 +118,12 @@ async def snapshot(db: BaseGraphDB) -> dict[str, Any]:
 
 
 class GraphSuiteBase:
-    """Fixtures every mixin uses. The subclass overrides ``graph_db`` (and may override
-    ``vector_db``, which defaults to the project's ``qdrant_local_db`` fixture)."""
+    """Fixtures every mixin uses. The subclass overrides ``graph_db``."""
 
     @pytest.fixture
     async def graph_db(self) -> BaseGraphDB:
-        """Yield an empty, set-up store with no vector store attached (override this)."""
+        """Yield an empty, set-up store (override this)."""
         raise NotImplementedError("Provide a `graph_db` fixture in the test class.")
-
-    @pytest.fixture
-    def vector_db(self, request: pytest.FixtureRequest) -> BaseVectorDB:
-        """A real, empty vector store (default: the ``qdrant_local_db`` fixture)."""
-        store: BaseVectorDB = request.getfixturevalue("qdrant_local_db")
-        return store
-
-    @pytest.fixture
-    async def recorder(
-        self, graph_db: BaseGraphDB, vector_db: BaseVectorDB
-    ) -> AsyncIterator[RecordingVectorDB]:
-        """Attach ``RecordingVectorDB(vector_db)`` as the graph store's vector store."""
-        recording = RecordingVectorDB(vector_db)
-        graph_db.associated_vector_db = recording
-        yield recording
-        graph_db.associated_vector_db = None
 
     @pytest.fixture
     async def world(self, graph_db: BaseGraphDB) -> World:
