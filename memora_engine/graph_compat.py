@@ -6,9 +6,10 @@ those names and their positional order, but every method calls one of ``Memora``
 methods: arguments are validated once, writes take the engine's per-interaction lock and
 deletes cascade to the vector index. It never touches a store itself.
 
-Left out on purpose: ``setup`` / ``close`` (use ``Memora``'s), ``get_associated_vector_db`` and
-``list_memories_for_indexing`` (cross-tenant maintenance, for reindex and recovery; they stay
-on the store, ``memora.graph_db``).
+Left out on purpose: ``setup`` / ``close`` (use ``Memora``'s), ``list_memories_for_indexing``
+and ``count_memories`` (cross-tenant maintenance, for reindex and recovery), and the two-phase
+``prepare_interaction_write`` / ``commit_interaction_write`` the engine's store coordinator
+uses; they stay on the store, ``memora.graph_db``.
 
 Deletes return ``bool`` (``False``: it did not exist) where the store returned ``None``, and
 ``delete_all_user_memories`` returns how many memories it deleted.

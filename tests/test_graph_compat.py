@@ -21,7 +21,14 @@ from memora_engine.sync import EventLoopPortal
 from memora_engine.sync_facade import SyncGraphNamespace
 
 #: Store methods the namespace leaves out on purpose (infrastructure / cross-tenant maintenance).
-LEFT_OUT = {"setup", "close", "get_associated_vector_db", "list_memories_for_indexing"}
+LEFT_OUT = {
+    "setup",
+    "close",
+    "list_memories_for_indexing",
+    "count_memories",
+    "prepare_interaction_write",
+    "commit_interaction_write",
+}
 CHAT = [
     {"role": "user", "content": "I'm allergic to peanuts."},
     {"role": "assistant", "content": "Noted: no peanuts."},

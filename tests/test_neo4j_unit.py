@@ -543,7 +543,7 @@ def test_constructor_needs_a_uri_or_driver_and_does_no_io() -> None:
 
 def test_missing_driver_package_is_a_configuration_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "neo4j", None)  # what an uninstalled package looks like
-    with pytest.raises(ConfigurationError, match=re.escape('pip install "memora[neo4j]"')):
+    with pytest.raises(ConfigurationError, match=re.escape('pip install "memora-engine[neo4j]"')):
         Neo4jGraphInterface(uri="neo4j://localhost:7687")
 
 
@@ -561,7 +561,7 @@ def test_graph_db_package_imports_without_the_driver() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("ok")
-    assert "memora[neo4j]" in done.stdout
+    assert "memora-engine[neo4j]" in done.stdout
 
 
 async def test_unreachable_server_is_backend_unavailable(

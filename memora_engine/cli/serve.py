@@ -23,6 +23,7 @@ from memora_engine.cli._common import (
     store_options,
 )
 from memora_engine.cli.config import Settings
+from memora_engine.install import install_hint
 
 __all__ = ["COMMANDS", "keys", "mcp_cmd", "serve"]
 
@@ -48,7 +49,7 @@ def _require_server_extra() -> None:
         import uvicorn  # noqa: F401
     except ImportError as exc:
         raise click.ClickException(
-            "memora serve needs the server extra: pip install 'memora[server]'."
+            f"memora serve needs the server extra: {install_hint('server')}."
         ) from exc
 
 
@@ -264,7 +265,7 @@ def mcp_cmd(
         from memora_engine.mcp_server.stdio import run_stdio
     except ImportError as exc:
         raise click.ClickException(
-            "memora mcp needs the server extra: pip install 'memora[server]'."
+            f"memora mcp needs the server extra: {install_hint('server')}."
         ) from exc
     from memora_engine.cli._common import require_value, run
 

@@ -6,7 +6,7 @@
 * :class:`MemoraMemoryBlock` — a ``BaseMemoryBlock`` for LlamaIndex's own ``Memory``.
 * :class:`MemoraToolSpec` — search / save / history / delete tools for agents.
 
-Install with ``pip install "memora[llamaindex]"``.
+Install with ``pip install "memora-engine[llamaindex]"``.
 """
 
 from memora_integrations.llama_index.memory import MemoraMemory

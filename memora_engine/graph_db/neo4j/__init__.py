@@ -1,4 +1,4 @@
-"""The Neo4j graph store: :class:`Neo4jGraphInterface` (needs ``pip install "memora[neo4j]"``).
+"""The Neo4j graph store: :class:`Neo4jGraphInterface` (needs ``pip install "memora-engine[neo4j]"``).
 
 Importing this package never needs the ``neo4j`` driver; constructing the store does.
 """

@@ -19,6 +19,7 @@ from memora_engine.graph_db.neo4j import cypher
 from memora_engine.graph_db.neo4j.errors import is_equivalent_schema_error, translate_error
 from memora_engine.graph_db.neo4j.mapping import Row, name_keys, names_by_org
 from memora_engine.graph_db.write_plan import Names
+from memora_engine.install import install_hint
 
 if TYPE_CHECKING:
     from neo4j import AsyncDriver, AsyncManagedTransaction
@@ -28,7 +29,7 @@ __all__ = ["Neo4jCore", "fetch", "fetch_one", "load_driver_module", "lookup_name
 P = ParamSpec("P")
 T = TypeVar("T")
 
-_INSTALL_HINT = 'pip install "memora[neo4j]"'
+_INSTALL_HINT = install_hint("neo4j")
 
 
 def load_driver_module() -> ModuleType:

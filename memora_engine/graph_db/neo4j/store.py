@@ -12,7 +12,7 @@ __all__ = ["Neo4jGraphInterface"]
 class Neo4jGraphInterface(Neo4jTenants, Neo4jInteractions, Neo4jMemories):
     """Graph store on Neo4j 5 through the official async ``neo4j`` driver.
 
-    Needs the optional extra: ``pip install "memora[neo4j]"``. Works on Community (no APOC, no
+    Needs the optional extra: ``pip install "memora-engine[neo4j]"``. Works on Community (no APOC, no
     Enterprise-only constraints): per-tenant uniqueness is enforced with composite key
     properties under UNIQUE constraints, which :meth:`setup` creates (idempotent, safe to run
     concurrently). Every public write is one managed write transaction; reads use read
