@@ -326,16 +326,63 @@ async def run(args: argparse.Namespace) -> dict:
     return report
 
 
+DEFAULTS = {
+    ("turns", "hybrid RRF k=2 (previous default)"): "engine default today",
+    ("observations", "hybrid RRF k=2 (previous default)"): "engine default today",
+}
+
+
+def best_on_dev(report: dict) -> dict[str, str]:
+    """The configuration with the best dev recall@10, per corpus (held-out never looked at)."""
+    return {
+        kind: max(rows, key=lambda r: r["dev recall@10"])["config"]
+        for kind, rows in report["results"].items()
+    }
+
+
+def markdown_table(report: dict, best: dict[str, str] | None = None) -> str:
+    """The README table: one row per configuration, held-out metrics in detail."""
+    best = best or {}
+    lines = [
+        "| memories | configuration | r@10 dev / held-out / all | held-out r@5 / r@20 "
+        "| held-out any@10 / all@10 | held-out r@10 cat 1 / 2 / 3 / 4 | tokens@10 | extra p50 |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for kind, rows in report["results"].items():
+        for r in rows:
+            name = r["config"].strip()
+            if (kind, r["config"]) in DEFAULTS:
+                name = "**hybrid RRF k=2, 40 candidates (engine default)**"
+            if best.get(kind) == r["config"]:
+                name = f"**{name}** (best on dev)"
+            cats = " / ".join(f"{r.get(f'heldout cat{c} recall@10', 0):.2f}" for c in "1234")
+            lines.append(
+                f"| {kind} | {name} | {r['dev recall@10']:.3f} / **{r['heldout recall@10']:.3f}**"
+                f" / {r['all recall@10']:.3f} | {r['heldout recall@5']:.3f} / "
+                f"{r['heldout recall@20']:.3f} | {r['heldout any@10']:.3f} / "
+                f"{r['heldout all@10']:.3f} | {cats} | {r['tokens@10']} | "
+                f"{r['extra_ms_p50']:.2f} ms |"
+            )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--no-timing", dest="timing", action="store_false")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--table", type=Path, help="only print the table of a results JSON")
     args = parser.parse_args()
+    if args.table:
+        report = json.loads(args.table.read_text(encoding="utf-8"))
+        print(markdown_table(report, best_on_dev(report)))
+        return
     start = time.perf_counter()
     report = asyncio.run(run(args))
     report["seconds"] = round(time.perf_counter() - start, 1)
+    report["best_on_dev"] = best_on_dev(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    print(markdown_table(report, report["best_on_dev"]))
     print(json.dumps({k: v for k, v in report.items() if k not in ("results",)}, indent=1))
     print(f"wrote {args.out} in {report['seconds']}s")
 

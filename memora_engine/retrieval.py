@@ -132,7 +132,7 @@ class MemoryRetrieval:
           :class:`~memora_engine.temporal.TimeRange` (filtered over the top 200 candidates).
         * ``reference_time``: time-aware search. A time named in a query ("last week",
           "in May 2023", "yesterday") is resolved relative to it, and memories obtained in that
-          time (up to 7 days after) get their score doubled.
+          time (up to 7 days after) get their score multiplied by 4.
         * ``reranker``: a callable ``(query, memories) -> memories`` (sync or async) or a
           LangChain ``BaseDocumentCompressor``, applied to the top ``rerank_top_n`` candidates
           (the queries joined by newlines are its query). It may drop memories, never add any.

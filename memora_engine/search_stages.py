@@ -29,7 +29,7 @@ from memora_engine.vector_db.fusion import boost_in_range
 __all__ = ["FILTER_DEPTH", "TIME_BOOST", "TIME_SLACK_DAYS", "SearchStages"]
 
 #: Score factor of hits obtained inside the time a query names (chosen on LoCoMo dev).
-TIME_BOOST = 2.0
+TIME_BOOST = 4.0
 #: Hits obtained up to this long after the named time count as inside (facts are told later).
 TIME_SLACK_DAYS = 7
 #: Candidates fetched per query when a time range filters them.
