@@ -185,7 +185,7 @@ async def load_corpora(
                 for c in conversations
             }
             sparse_ctx = await _cached(
-                "turns-sparse-prev", lambda: _sparse_hits(conversations, "turns", ctx)
+                "turns-sparse-prev", lambda ctx=ctx: _sparse_hits(conversations, "turns", ctx)
             )
         corpora = []
         for conv in conversations:

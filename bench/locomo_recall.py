@@ -216,6 +216,26 @@ def variants() -> dict[str, dict[str, Ranker]]:
         "context dense + BM25 plain + context": make_ranker(
             spaces=(("prev", 1.0),), sparse_lists=(("plain", 0.95), ("prev", 0.95))
         ),
+        "plain dense + BM25 plain + context": make_ranker(
+            sparse_lists=(("plain", 0.95), ("prev", 0.95))
+        ),
+        "4 lists RRF k=5": make_ranker(
+            spaces=(("plain", 1.0), ("prev", 1.0)),
+            sparse_lists=(("plain", 0.95), ("prev", 0.95)),
+            k=5,
+        ),
+        "4 lists + time boost x2, +7 d": make_ranker(
+            spaces=(("plain", 1.0), ("prev", 1.0)),
+            sparse_lists=(("plain", 0.95), ("prev", 0.95)),
+            time_boost=2.0,
+            slack_days=7,
+        ),
+        "4 lists + time boost x4, +7 d": make_ranker(
+            spaces=(("plain", 1.0), ("prev", 1.0)),
+            sparse_lists=(("plain", 0.95), ("prev", 0.95)),
+            time_boost=4.0,
+            slack_days=7,
+        ),
         "ctx(prev) RRF k=1": make_ranker(spaces=(("prev", 1.0),), k=1),
         "ctx(prev) RRF k=5": make_ranker(spaces=(("prev", 1.0),), k=5),
         "ctx(prev) weights 1.5 / 1": make_ranker(spaces=(("prev", 1.5),), sparse_weight=1.0),

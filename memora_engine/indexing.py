@@ -1,13 +1,15 @@
 """Context-aware index text of raw-mode memories (pure): what the dense vector of a turn sees.
 
 A raw-mode memory is one message, verbatim. Alone, a short turn ("December 15th.", "Yes, that
-one!") has no meaning a dense encoder can match to a question. :func:`context_index_text` builds
-the text its *dense* vector is computed from: the date, the previous message (who said what)
-and the message itself. The memory text users read, the sparse (BM25) vector and the stored
-payload stay the message alone, so keyword search keeps its precision and nothing shown changes.
+one!") has no words a search can match to a question. :func:`context_index_text` builds the
+text a turn is *indexed* from in addition to its own text: the date, the previous message (who
+said what) and the message itself. The memory text users read and the stored payload stay the
+message alone.
 
-On LoCoMo (``bench/locomo_recall.py``) this raised evidence recall@10 of raw turns on the
-held-out conversations; see the README's Benchmarks section for the numbers.
+Measured on LoCoMo (``bench/locomo_recall.py``, README "Benchmarks"): indexing each turn with a
+second dense and a second BM25 vector of this text, fused with the plain ones (4 lists, RRF k=2),
+raised held-out recall@10 of raw turns from 0.659 to 0.705; replacing the plain vectors instead
+does less (the context dilutes the turn's own words).
 
 Examples:
     >>> from datetime import datetime, timezone
