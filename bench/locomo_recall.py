@@ -236,6 +236,16 @@ def variants() -> dict[str, dict[str, Ranker]]:
             time_boost=4.0,
             slack_days=7,
         ),
+        "4 lists RRF k=5 + time boost x4, +7 d": make_ranker(
+            spaces=(("plain", 1.0), ("prev", 1.0)),
+            sparse_lists=(("plain", 0.95), ("prev", 0.95)),
+            k=5,
+            time_boost=4.0,
+            slack_days=7,
+        ),
+        "3 lists (BM25 plain + context) RRF k=5 + time boost x4, +7 d": make_ranker(
+            sparse_lists=(("plain", 0.95), ("prev", 0.95)), k=5, time_boost=4.0, slack_days=7
+        ),
         "ctx(prev) RRF k=1": make_ranker(spaces=(("prev", 1.0),), k=1),
         "ctx(prev) RRF k=5": make_ranker(spaces=(("prev", 1.0),), k=5),
         "ctx(prev) weights 1.5 / 1": make_ranker(spaces=(("prev", 1.5),), sparse_weight=1.0),
