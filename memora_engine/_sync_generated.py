@@ -13,9 +13,11 @@ from memora_engine.coordinator import ProgressCallback
 from memora_engine.graph_compat import GraphNamespace
 from memora_engine.inspection_api import IndexStatus
 from memora_engine.memora import Memora
+from memora_engine.rerank import Reranker
 from memora_engine.schema.models import Agent, Interaction, Memory, Organization, User
 from memora_engine.schema.storage import MemoriesAndInteraction
 from memora_engine.sync import EventLoopPortal
+from memora_engine.temporal import TimeRange
 from memora_engine.tracing import RunnableConfig
 from memora_engine.vector_db.base import MemorySearchScope
 
@@ -72,6 +74,12 @@ class SyncMemoraMethods:
         search_across_agents: bool = True,
         *,
         limit: int | None = None,
+        time_range: TimeRange | None = None,
+        reference_time: datetime | None = None,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 30,
+        mmr_lambda: float | None = None,
+        dedupe: bool = False,
     ) -> list[tuple[Memory, float]]:
         """Blocking :meth:`Memora.search_memories_with_scores`."""
         call = self.aio.search_memories_with_scores(
@@ -82,6 +90,12 @@ class SyncMemoraMethods:
             agent_id,
             search_across_agents,
             limit=limit,
+            time_range=time_range,
+            reference_time=reference_time,
+            reranker=reranker,
+            rerank_top_n=rerank_top_n,
+            mmr_lambda=mmr_lambda,
+            dedupe=dedupe,
         )
         return self._portal.run(call)
 
@@ -95,6 +109,12 @@ class SyncMemoraMethods:
         search_across_agents: bool = True,
         *,
         limit: int | None = None,
+        time_range: TimeRange | None = None,
+        reference_time: datetime | None = None,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 30,
+        mmr_lambda: float | None = None,
+        dedupe: bool = False,
     ) -> list[Memory]:
         """Blocking :meth:`Memora.search_memories_as_one`."""
         call = self.aio.search_memories_as_one(
@@ -105,6 +125,12 @@ class SyncMemoraMethods:
             agent_id,
             search_across_agents,
             limit=limit,
+            time_range=time_range,
+            reference_time=reference_time,
+            reranker=reranker,
+            rerank_top_n=rerank_top_n,
+            mmr_lambda=mmr_lambda,
+            dedupe=dedupe,
         )
         return self._portal.run(call)
 
@@ -119,6 +145,12 @@ class SyncMemoraMethods:
         search_across_agents: bool = True,
         *,
         limit: int | None = None,
+        time_range: TimeRange | None = None,
+        reference_time: datetime | None = None,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 30,
+        mmr_lambda: float | None = None,
+        dedupe: bool = False,
     ) -> list[list[Memory]]:
         """Blocking :meth:`Memora.search_memories_as_batch`."""
         call = self.aio.search_memories_as_batch(
@@ -130,6 +162,12 @@ class SyncMemoraMethods:
             memory_search_scope,
             search_across_agents,
             limit=limit,
+            time_range=time_range,
+            reference_time=reference_time,
+            reranker=reranker,
+            rerank_top_n=rerank_top_n,
+            mmr_lambda=mmr_lambda,
+            dedupe=dedupe,
         )
         return self._portal.run(call)
 
@@ -181,6 +219,12 @@ class SyncMemoraMethods:
         enable_final_model_based_memory_filter: bool = False,
         *,
         config: RunnableConfig | None = None,
+        time_aware: bool = False,
+        time_range: TimeRange | None = None,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 30,
+        mmr_lambda: float | None = None,
+        dedupe: bool = False,
     ) -> tuple[list[Memory], list[str]]:
         """Blocking :meth:`Memora.recall_memories_for_message`."""
         call = self.aio.recall_memories_for_message(
@@ -194,6 +238,12 @@ class SyncMemoraMethods:
             search_across_agents,
             enable_final_model_based_memory_filter,
             config=config,
+            time_aware=time_aware,
+            time_range=time_range,
+            reranker=reranker,
+            rerank_top_n=rerank_top_n,
+            mmr_lambda=mmr_lambda,
+            dedupe=dedupe,
         )
         return self._portal.run(call)
 

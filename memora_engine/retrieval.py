@@ -31,8 +31,11 @@ from memora_engine.prompts import (
     build_query_generation_messages,
     parse_angle_items,
 )
+from memora_engine.rerank import Reranker
 from memora_engine.schema.models import Memory
 from memora_engine.schema.storage import MemoriesAndInteraction, validate_input
+from memora_engine.search_stages import SearchStages
+from memora_engine.temporal import TimeRange
 from memora_engine.tracing import RunnableConfig, run_config_scope
 from memora_engine.vector_db.base import BaseVectorDB, MemorySearchScope, check_scope
 
@@ -61,13 +64,26 @@ class MemoryRetrieval:
         search_across_agents: bool = True,
         *,
         limit: int | None = None,
+        time_range: TimeRange | None = None,
+        reference_time: datetime | None = None,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 30,
+        mmr_lambda: float | None = None,
+        dedupe: bool = False,
     ) -> list[tuple[Memory, float]]:
-        """Like :meth:`search_memories_as_one`, with each memory's best fused score."""
+        """Like :meth:`search_memories_as_one`, with each memory's best fused score.
+
+        Scores are the store's fused scores (times the time boost, see ``reference_time``);
+        after a reranker or MMR the order is theirs and the scores are left as they were.
+        """
         queries = require_queries(
             search_queries, max_queries=MAX_QUERIES_PER_SEARCH, max_chars=MAX_QUERY_CHARS
         )
         check_scope(MemorySearchScope.USER, org_id, user_id, agent_id)
         _check_limit(limit)
+        stages = SearchStages(
+            time_range, reference_time, reranker, rerank_top_n, mmr_lambda, dedupe
+        )
         filter_out = frozenset(filter_out_memory_ids_set or ())
         per_query = await self.vector_db.search_memories(
             queries,
@@ -75,8 +91,10 @@ class MemoryRetrieval:
             org_id,
             user_id,
             None if search_across_agents else agent_id,
-            limit=limit,
+            limit=stages.depth(limit, _default_limit(self.vector_db)),
         )
+        if stages.active:
+            per_query = stages.apply_time(queries, per_query)
         ranked = pipeline.rank_hits(per_query, filter_out)
         if not ranked:
             return []
@@ -89,6 +107,9 @@ class MemoryRetrieval:
                     continue
                 seen.add(memory.memory_id)
                 out.append((memory, hit.score))
+        if stages.active:
+            out = await stages.apply_after_resolution(queries, out)
+            limit = limit or _default_limit(self.vector_db)
         return out[:limit] if limit is not None else out
 
     @checked_arguments
@@ -102,12 +123,31 @@ class MemoryRetrieval:
         search_across_agents: bool = True,
         *,
         limit: int | None = None,
+        time_range: TimeRange | None = None,
+        reference_time: datetime | None = None,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 30,
+        mmr_lambda: float | None = None,
+        dedupe: bool = False,
     ) -> list[Memory]:
         """Search one user's memories with several queries; one merged list, most relevant first.
 
         ``filter_out_memory_ids_set`` drops memories by id (raw hits and resolved versions).
         ``search_across_agents=False`` with ``agent_id`` keeps that agent's memories only.
         Returns ``[]`` when nothing matches.
+
+        Optional stages (keyword-only; none runs by default, see README "Search"):
+
+        * ``time_range``: keep only memories obtained inside this
+          :class:`~memora_engine.temporal.TimeRange` (filtered over the top 200 candidates).
+        * ``reference_time``: time-aware search. A time named in a query ("last week",
+          "in May 2023", "yesterday") is resolved relative to it, and memories obtained in that
+          time (up to 7 days after) get their score multiplied by 4.
+        * ``reranker``: a callable ``(query, memories) -> memories`` (sync or async) or a
+          LangChain ``BaseDocumentCompressor``, applied to the top ``rerank_top_n`` candidates
+          (the queries joined by newlines are its query). It may drop memories, never add any.
+        * ``dedupe``: drop memories whose words overlap an earlier hit's by 90 % or more.
+        * ``mmr_lambda``: maximal-marginal-relevance order over word overlap (1.0 = relevance).
         """
         scored = await self.search_memories_with_scores(
             org_id,
@@ -117,6 +157,12 @@ class MemoryRetrieval:
             agent_id,
             search_across_agents,
             limit=limit,
+            time_range=time_range,
+            reference_time=reference_time,
+            reranker=reranker,
+            rerank_top_n=rerank_top_n,
+            mmr_lambda=mmr_lambda,
+            dedupe=dedupe,
         )
         return [memory for memory, _ in scored]
 
@@ -132,22 +178,47 @@ class MemoryRetrieval:
         search_across_agents: bool = True,
         *,
         limit: int | None = None,
+        time_range: TimeRange | None = None,
+        reference_time: datetime | None = None,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 30,
+        mmr_lambda: float | None = None,
+        dedupe: bool = False,
     ) -> list[list[Memory]]:
-        """One result list per query (always; empty lists included), USER or ORGANIZATION scope."""
+        """One result list per query (always; empty lists included), USER or ORGANIZATION scope.
+
+        The optional stages are those of :meth:`search_memories_as_one`, run per query.
+        """
         queries = require_queries(
             search_queries, max_queries=MAX_QUERIES_PER_SEARCH, max_chars=MAX_QUERY_CHARS
         )
         scope = check_scope(memory_search_scope, org_id, user_id, agent_id)
         _check_limit(limit)
+        stages = SearchStages(
+            time_range, reference_time, reranker, rerank_top_n, mmr_lambda, dedupe
+        )
         filter_out = frozenset(filter_out_memory_ids_set or ())
         per_query = await self.vector_db.search_memories(
-            queries, scope, org_id, user_id, None if search_across_agents else agent_id, limit=limit
+            queries,
+            scope,
+            org_id,
+            user_id,
+            None if search_across_agents else agent_id,
+            limit=stages.depth(limit, _default_limit(self.vector_db)),
         )
-        refs = [[h.ref() for h in pipeline.rank_hits([hits], filter_out)] for hits in per_query]
-        resolved = await self.graph_db.fetch_user_memories_resolved_batch(refs)
+        if stages.active:
+            per_query = stages.apply_time(queries, per_query)
+        ranked = [pipeline.rank_hits([hits], filter_out) for hits in per_query]
+        resolved = await self.graph_db.fetch_user_memories_resolved_batch(
+            [[h.ref() for h in hits] for hits in ranked]
+        )
         out: list[list[Memory]] = []
-        for memories in resolved:
+        for query, memories in zip(queries, resolved, strict=True):
             kept = [m for m in memories if m.memory_id not in filter_out]
+            if stages.active:
+                # Resolution keeps relevance order; the stages after it use order, not scores.
+                after = await stages.apply_after_resolution([query], [(m, 0.0) for m in kept])
+                kept = [m for m, _ in after][: limit or _default_limit(self.vector_db)]
             out.append(kept[:limit] if limit is not None else kept)
         return out
 
@@ -259,6 +330,12 @@ class MemoryRetrieval:
         enable_final_model_based_memory_filter: bool = False,
         *,
         config: RunnableConfig | None = None,
+        time_aware: bool = False,
+        time_range: TimeRange | None = None,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 30,
+        mmr_lambda: float | None = None,
+        dedupe: bool = False,
     ) -> tuple[list[Memory], list[str]]:
         """Recall the memories relevant to the latest message.
 
@@ -266,6 +343,11 @@ class MemoryRetrieval:
         everything recalled earlier in the conversation as ``filter_out_memory_ids_set``.
         With no memory-search model the message itself is the query (0 LLM calls).
         ``config`` (a LangChain ``RunnableConfig``) is passed to every model call (tracing).
+
+        ``time_aware=True`` resolves times named in the queries relative to
+        ``current_datetime`` (default: now) and boosts memories obtained then (the
+        ``reference_time`` of :meth:`search_memories_as_one`); ``time_range``, ``reranker``,
+        ``rerank_top_n``, ``mmr_lambda`` and ``dedupe`` are passed to the search.
         """
         require_text(latest_msg, "latest_msg", max_chars=MAX_MESSAGE_CHARS)
         queries: list[str] = []
@@ -282,6 +364,12 @@ class MemoryRetrieval:
             filter_out_memory_ids_set,
             agent_id,
             search_across_agents=search_across_agents,
+            time_range=time_range,
+            reference_time=(current_datetime or utc_now()) if time_aware else None,
+            reranker=reranker,
+            rerank_top_n=rerank_top_n,
+            mmr_lambda=mmr_lambda,
+            dedupe=dedupe,
         )
         if memories and enable_final_model_based_memory_filter and self.memory_search_model:
             chosen = await self.filter_retrieved_memories_with_model(
@@ -290,6 +378,12 @@ class MemoryRetrieval:
             if chosen is not None:
                 memories = pipeline.keep_chosen(memories, chosen)
         return memories, [m.memory_id for m in memories]
+
+
+def _default_limit(vector_db: BaseVectorDB) -> int:
+    """The store's configured results per query (10 when it has no search config)."""
+    config = getattr(vector_db, "search_config", None)
+    return int(getattr(config, "limit", 10))
 
 
 def _check_limit(limit: int | None) -> None:

@@ -78,6 +78,9 @@ ACCEPTS: dict[str, set[str]] = {
     "MemoriesAndInteraction": set(),
     "Sequence[RestoreItem]": set(),
     "ProgressCallback | None": {"none"},  # a callable or None
+    "TimeRange | None": {"none"},
+    "float | None": {"float", "int", "none"},  # an int is a fine float
+    "Reranker | None": set(KINDS),  # any callable or compressor: checked when it runs
 }
 
 METHODS = public_coroutine_methods(Memora)

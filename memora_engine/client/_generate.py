@@ -43,6 +43,8 @@ _IMPORTS = {
     "IndexStatus": "memora_engine.inspection_api",
     "ProgressCallback": "memora_engine.coordinator",
     "RestoreItem": "memora_engine.bulk_api",
+    "Reranker": "memora_engine.rerank",
+    "TimeRange": "memora_engine.temporal",
 }
 _BUILTINS = {"str", "int", "float", "bool", "None", "list", "tuple", "set", "dict", "Any"}
 

@@ -9,9 +9,11 @@ from typing import Any
 from memora_engine.bulk_api import RestoreItem
 from memora_engine.coordinator import ProgressCallback
 from memora_engine.inspection_api import IndexStatus
+from memora_engine.rerank import Reranker
 from memora_engine.schema.models import Agent, Interaction, Memory, Organization, User
 from memora_engine.schema.storage import MemoriesAndInteraction
 from memora_engine.sync import EventLoopPortal
+from memora_engine.temporal import TimeRange
 from memora_engine.tracing import RunnableConfig
 from memora_engine.vector_db.base import MemorySearchScope
 
@@ -347,6 +349,12 @@ class AsyncClientMethods:
         enable_final_model_based_memory_filter: bool = False,
         *,
         config: RunnableConfig | None = None,
+        time_aware: bool = False,
+        time_range: TimeRange | None = None,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 30,
+        mmr_lambda: float | None = None,
+        dedupe: bool = False,
     ) -> tuple[list[Memory], list[str]]:
         """See :meth:`Memora.recall_memories_for_message`."""
         answer: tuple[list[Memory], list[str]] = await self._call(
@@ -361,6 +369,12 @@ class AsyncClientMethods:
             search_across_agents=search_across_agents,
             enable_final_model_based_memory_filter=enable_final_model_based_memory_filter,
             config=config,
+            time_aware=time_aware,
+            time_range=time_range,
+            reranker=reranker,
+            rerank_top_n=rerank_top_n,
+            mmr_lambda=mmr_lambda,
+            dedupe=dedupe,
         )
         return answer
 
@@ -451,6 +465,12 @@ class AsyncClientMethods:
         search_across_agents: bool = True,
         *,
         limit: int | None = None,
+        time_range: TimeRange | None = None,
+        reference_time: datetime | None = None,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 30,
+        mmr_lambda: float | None = None,
+        dedupe: bool = False,
     ) -> list[list[Memory]]:
         """See :meth:`Memora.search_memories_as_batch`."""
         answer: list[list[Memory]] = await self._call(
@@ -463,6 +483,12 @@ class AsyncClientMethods:
             memory_search_scope=memory_search_scope,
             search_across_agents=search_across_agents,
             limit=limit,
+            time_range=time_range,
+            reference_time=reference_time,
+            reranker=reranker,
+            rerank_top_n=rerank_top_n,
+            mmr_lambda=mmr_lambda,
+            dedupe=dedupe,
         )
         return answer
 
@@ -476,6 +502,12 @@ class AsyncClientMethods:
         search_across_agents: bool = True,
         *,
         limit: int | None = None,
+        time_range: TimeRange | None = None,
+        reference_time: datetime | None = None,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 30,
+        mmr_lambda: float | None = None,
+        dedupe: bool = False,
     ) -> list[Memory]:
         """See :meth:`Memora.search_memories_as_one`."""
         answer: list[Memory] = await self._call(
@@ -487,6 +519,12 @@ class AsyncClientMethods:
             agent_id=agent_id,
             search_across_agents=search_across_agents,
             limit=limit,
+            time_range=time_range,
+            reference_time=reference_time,
+            reranker=reranker,
+            rerank_top_n=rerank_top_n,
+            mmr_lambda=mmr_lambda,
+            dedupe=dedupe,
         )
         return answer
 
@@ -500,6 +538,12 @@ class AsyncClientMethods:
         search_across_agents: bool = True,
         *,
         limit: int | None = None,
+        time_range: TimeRange | None = None,
+        reference_time: datetime | None = None,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 30,
+        mmr_lambda: float | None = None,
+        dedupe: bool = False,
     ) -> list[tuple[Memory, float]]:
         """See :meth:`Memora.search_memories_with_scores`."""
         answer: list[tuple[Memory, float]] = await self._call(
@@ -511,6 +555,12 @@ class AsyncClientMethods:
             agent_id=agent_id,
             search_across_agents=search_across_agents,
             limit=limit,
+            time_range=time_range,
+            reference_time=reference_time,
+            reranker=reranker,
+            rerank_top_n=rerank_top_n,
+            mmr_lambda=mmr_lambda,
+            dedupe=dedupe,
         )
         return answer
 
@@ -865,6 +915,12 @@ class SyncClientMethods:
         enable_final_model_based_memory_filter: bool = False,
         *,
         config: RunnableConfig | None = None,
+        time_aware: bool = False,
+        time_range: TimeRange | None = None,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 30,
+        mmr_lambda: float | None = None,
+        dedupe: bool = False,
     ) -> tuple[list[Memory], list[str]]:
         """See :meth:`Memora.recall_memories_for_message`."""
         answer: tuple[list[Memory], list[str]] = self._portal.run(
@@ -879,6 +935,12 @@ class SyncClientMethods:
                 search_across_agents=search_across_agents,
                 enable_final_model_based_memory_filter=enable_final_model_based_memory_filter,
                 config=config,
+                time_aware=time_aware,
+                time_range=time_range,
+                reranker=reranker,
+                rerank_top_n=rerank_top_n,
+                mmr_lambda=mmr_lambda,
+                dedupe=dedupe,
             )
         )
         return answer
@@ -972,6 +1034,12 @@ class SyncClientMethods:
         search_across_agents: bool = True,
         *,
         limit: int | None = None,
+        time_range: TimeRange | None = None,
+        reference_time: datetime | None = None,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 30,
+        mmr_lambda: float | None = None,
+        dedupe: bool = False,
     ) -> list[list[Memory]]:
         """See :meth:`Memora.search_memories_as_batch`."""
         answer: list[list[Memory]] = self._portal.run(
@@ -984,6 +1052,12 @@ class SyncClientMethods:
                 memory_search_scope=memory_search_scope,
                 search_across_agents=search_across_agents,
                 limit=limit,
+                time_range=time_range,
+                reference_time=reference_time,
+                reranker=reranker,
+                rerank_top_n=rerank_top_n,
+                mmr_lambda=mmr_lambda,
+                dedupe=dedupe,
             )
         )
         return answer
@@ -998,6 +1072,12 @@ class SyncClientMethods:
         search_across_agents: bool = True,
         *,
         limit: int | None = None,
+        time_range: TimeRange | None = None,
+        reference_time: datetime | None = None,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 30,
+        mmr_lambda: float | None = None,
+        dedupe: bool = False,
     ) -> list[Memory]:
         """See :meth:`Memora.search_memories_as_one`."""
         answer: list[Memory] = self._portal.run(
@@ -1009,6 +1089,12 @@ class SyncClientMethods:
                 agent_id=agent_id,
                 search_across_agents=search_across_agents,
                 limit=limit,
+                time_range=time_range,
+                reference_time=reference_time,
+                reranker=reranker,
+                rerank_top_n=rerank_top_n,
+                mmr_lambda=mmr_lambda,
+                dedupe=dedupe,
             )
         )
         return answer
@@ -1023,6 +1109,12 @@ class SyncClientMethods:
         search_across_agents: bool = True,
         *,
         limit: int | None = None,
+        time_range: TimeRange | None = None,
+        reference_time: datetime | None = None,
+        reranker: Reranker | None = None,
+        rerank_top_n: int = 30,
+        mmr_lambda: float | None = None,
+        dedupe: bool = False,
     ) -> list[tuple[Memory, float]]:
         """See :meth:`Memora.search_memories_with_scores`."""
         answer: list[tuple[Memory, float]] = self._portal.run(
@@ -1034,6 +1126,12 @@ class SyncClientMethods:
                 agent_id=agent_id,
                 search_across_agents=search_across_agents,
                 limit=limit,
+                time_range=time_range,
+                reference_time=reference_time,
+                reranker=reranker,
+                rerank_top_n=rerank_top_n,
+                mmr_lambda=mmr_lambda,
+                dedupe=dedupe,
             )
         )
         return answer

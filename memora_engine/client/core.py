@@ -92,6 +92,11 @@ class MemoraClient(AsyncClientMethods):
 
     async def _call(self, method: str, **arguments: Any) -> Any:
         """Send one engine call and decode its answer (or raise the engine's error)."""
+        if arguments.get("reranker") is not None:
+            raise InvalidInputError(
+                "reranker= runs in the engine's process and cannot be sent to memora serve: "
+                "rerank the returned memories on the client instead."
+            )
         route = ROUTES[method]
         shape = call_shape(getattr(AsyncClientMethods, method))
         path = route.path.format(

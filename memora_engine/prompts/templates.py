@@ -83,6 +83,14 @@ You look up an assistant's long-term memory about a user before the assistant an
 Given the user's latest message (and earlier messages for context), write the search queries that \
 would find every stored memory the assistant needs to answer well: the people, things, places, \
 events, preferences and relationships the message involves, directly or indirectly.
+Write 2 to 6 short queries, each about ONE thing, in the words a memory would use:
+- Split a question that combines facts into one query per fact (for "Did my sister's new job \
+change her move?" ask about the sister's job and about the sister's move separately).
+- Name people and things instead of pronouns, using the earlier messages.
+- For a question about when something happened or about a period ("last week", "in May"), \
+write a query about the event itself and one that keeps the time words with the date they mean \
+(relative to the date of the latest message), e.g. "trip in May 2024".
+- Add a query for related background that could matter (plans, preferences, earlier events).
 Write each query on its own line between double angle brackets, like:
 << first query >>
 << second query >>

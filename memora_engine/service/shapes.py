@@ -23,8 +23,9 @@ from pydantic import TypeAdapter
 __all__ = ["LOCAL_ONLY_PARAMS", "CallShape", "Param", "call_shape"]
 
 #: Parameters that cannot cross the wire: a LangChain ``RunnableConfig`` holds live callbacks,
-#: and a ``progress`` callback runs in the caller's process (over HTTP it is not called).
-LOCAL_ONLY_PARAMS = frozenset({"config", "progress"})
+#: a ``progress`` callback runs in the caller's process (over HTTP it is not called), and a
+#: ``reranker`` is a live object (the client refuses one rather than ignore it).
+LOCAL_ONLY_PARAMS = frozenset({"config", "progress", "reranker"})
 
 
 @dataclass(frozen=True)
