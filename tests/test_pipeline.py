@@ -46,7 +46,7 @@ def test_comparison_maps_sources_and_rejects_unknown_ids_and_positions() -> None
     response = MemoryComparisonResponse.model_validate(
         {
             "new_memories": [
-                {"memory": "#user_#id# new", "source_candidate_pos_id": 0},
+                {"memory": "#user_#id# bought a new bike", "source_candidate_pos_id": 0},
                 {"memory": "out of range", "source_candidate_pos_id": 5},
                 {"memory": "negative", "source_candidate_pos_id": -1},
             ],
@@ -69,7 +69,7 @@ def test_comparison_maps_sources_and_rejects_unknown_ids_and_positions() -> None
     )
     assert [(m.memory, m.source_msg_block_pos) for m in new] == [
         ("hallucinated link", [0]),
-        ("user_U new", [0]),
+        ("user_U bought a new bike", [0]),
     ]
     assert len(contrary) == 1
     assert contrary[0].memory == "c1 updated"
