@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import AsyncIterator, Sequence
-from itertools import count
+from itertools import count, pairwise
 from pathlib import Path
 
 import pytest
@@ -81,8 +81,10 @@ async def test_junk_items_are_rejected_counted_and_logged_without_text(
         await memora.save_or_update_interaction_and_memories(org, user, agent, CHAT)
     assert await _stored(memora, org, user) == ["Jake is allergic to peanuts"]
     assert "rejected 5 of 6" in caplog.text
-    assert "'no_content': 2" in caplog.text and "'no_source': 2" in caplog.text
-    assert "peanuts" not in caplog.text and "jazz" not in caplog.text
+    assert "'no_content': 2" in caplog.text
+    assert "'no_source': 2" in caplog.text
+    assert "peanuts" not in caplog.text
+    assert "jazz" not in caplog.text
 
 
 async def test_numbered_junk_like_a_tiny_model_writes_nothing(
@@ -246,9 +248,10 @@ async def test_retries_keep_strict_alternation_and_do_not_paste_the_payload(
     assert len(seen) == 2
     for call in seen:
         kinds = [m.type for m in call]
-        assert kinds[0] == "system" and kinds[-1] == "human"
+        assert kinds[0] == "system"
+        assert kinds[-1] == "human"
         body = kinds[1:]
-        assert all(a != b for a, b in zip(body, body[1:], strict=False)), kinds
+        assert all(a != b for a, b in pairwise(body)), kinds
     assert "x" * 300 not in str(seen[1])  # the invalid answer is not pasted back
     assert len(str(seen[1][-1].content)) < len(str(seen[0][-1].content)) + 400
 

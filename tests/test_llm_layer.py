@@ -66,7 +66,7 @@ async def test_provider_failure_becomes_llm_unavailable() -> None:
 def test_parse_json_output_reports_why() -> None:
     with pytest.raises(ValueError, match="memories_first_pass"):
         parse_json_output('{"memories_first_pass": 3}', MemoryExtractionResponse)
-    with pytest.raises(ValueError, match="no JSON object|invalid JSON"):
+    with pytest.raises(ValueError, match=r"no JSON object|invalid JSON"):
         parse_json_output("", MemoryExtractionResponse)
 
 
