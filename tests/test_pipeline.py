@@ -110,3 +110,39 @@ def test_raw_memories_skip_system_tool_and_blank() -> None:
 def test_keep_chosen_preserves_relevance_order(chosen: set[str], expected: list[str]) -> None:
     memories = [_memory("a"), _memory("b"), _memory("c")]
     assert [m.memory_id for m in pipeline.keep_chosen(memories, chosen)] == expected
+
+
+def test_guards_reject_items_without_content_or_source_and_repeats() -> None:
+    """If this fails, check pipeline.review_extraction / has_content (the output guards)."""
+    response = MemoryExtractionResponse.model_validate(
+        {
+            "memories_first_pass": [
+                {"memory": "#user_#id# is allergic to peanuts", "msg_source_ids": [0]},
+                {"memory": "29", "msg_source_ids": [0]},
+                {"memory": "#user_#id#", "msg_source_ids": [0]},
+                {"memory": "#user_#id# lives in Lisbon", "msg_source_ids": [5]},
+                {"memory": "#user_#id# is Allergic to peanuts.", "msg_source_ids": [1]},
+            ]
+        }
+    )
+    review = pipeline.review_extraction(response, user_id="U", agent_id="A", message_count=2)
+    assert review.candidates == [pipeline.Candidate("user_U is allergic to peanuts", (0,))]
+    assert review.proposed == 5
+    assert review.rejected == {"no_content": 2, "no_source": 1, "repeat": 1}
+    assert review.rejected_total == 4
+    lenient = pipeline.OutputGuards(require_sources=False)
+    kept = pipeline.review_extraction(
+        response, user_id="U", agent_id="A", message_count=2, guards=lenient
+    )
+    assert pipeline.Candidate("user_U lives in Lisbon", ()) in kept.candidates
+
+
+def test_extraction_problem_decides_retry() -> None:
+    from memora_engine.inference import extraction_problem, max_calls_per_save
+
+    nothing = pipeline.ExtractionReview(candidates=[], proposed=0)
+    assert extraction_problem(nothing, after_failure=False) is None
+    assert "empty answer" in (extraction_problem(nothing, after_failure=True) or "")
+    junk = pipeline.ExtractionReview(candidates=[], proposed=3, rejected={"no_content": 3})
+    assert "none of the 3" in (extraction_problem(junk, after_failure=False) or "")
+    assert [max_calls_per_save(r) for r in (0, 1, 3, 99)] == [2, 3, 5, 5]
