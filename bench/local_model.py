@@ -163,6 +163,7 @@ async def run(args: argparse.Namespace, url: str | None, gguf: Path) -> dict[str
                     }
                 )
                 print(rows[-1], flush=True)
+                _write({"partial": True, "client": args.client, "saves": rows})
             calls = llm.usage.calls
             started = time.perf_counter()
             recalled, _ = await memora.recall_memories_for_message(
@@ -189,6 +190,12 @@ async def run(args: argparse.Namespace, url: str | None, gguf: Path) -> dict[str
         "usage_estimated": llm.usage.estimated_tokens,
         "load_average": os.getloadavg(),
     }
+
+
+def _write(result: dict[str, Any]) -> None:
+    """Write the results (after every save too, so a slow run leaves what it measured)."""
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(result, indent=1), encoding="utf-8")
 
 
 def table(result: dict[str, Any]) -> str:
@@ -228,8 +235,7 @@ def main() -> None:
             result = asyncio.run(run(args, url, gguf))
     else:
         result = asyncio.run(run(args, None, gguf))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    _write(result)
     print(table(result))
 
 
