@@ -22,30 +22,27 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from typing_extensions import Self
 
-from memora_engine import pipeline
+from memora_engine import inference, pipeline
 from memora_engine.bulk_api import BulkOperations
 from memora_engine.coordinator import StoreCoordinator
 from memora_engine.errors import (
     ConfigurationError,
     InteractionNotFoundError,
     InvalidInputError,
-    LLMResponseInvalidError,
 )
 from memora_engine.graph_compat import GraphNamespace
 from memora_engine.graph_db.base import BaseGraphDB
 from memora_engine.ids import checked_arguments, ensure_aware, require_id, utc_now
 from memora_engine.inspection_api import StoreInspection
 from memora_engine.keyed_locks import KeyedLocks
-from memora_engine.limits import MAX_QUERIES_PER_SEARCH, MAX_QUERY_CHARS
 from memora_engine.llm.base import BaseBackendLLM
 from memora_engine.llm.providers import as_backend_llm
 from memora_engine.message_diff import plan_message_update
-from memora_engine.prompts import Prompts, build_comparison_messages, build_extraction_messages
+from memora_engine.prompts import Prompts
 from memora_engine.records_api import RecordManagement
 from memora_engine.recovery import recover_vector_index
 from memora_engine.retrieval import MemoryRetrieval
-from memora_engine.schema.extraction import MemoryComparisonResponse, MemoryExtractionResponse
-from memora_engine.schema.models import Agent, Interaction, User
+from memora_engine.schema.models import Agent, Interaction, Memory, User
 from memora_engine.schema.storage import (
     ContraryMemoryToStore,
     MemoriesAndInteraction,
@@ -91,6 +88,9 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspectio
         ...     [{"role": "user", "content": "I'm allergic to peanuts."}])
         >>> await memora.search_memories_as_one(org.org_id, user.user_id, ["allergies"])
     """
+
+    #: The output guards applied to model-written memories (replace, don't mutate).
+    output_guards: pipeline.OutputGuards = pipeline.OutputGuards()
 
     def __init__(
         self,
@@ -293,9 +293,13 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspectio
         """Save a new interaction (``interaction_id=None``) or update one, with its memories.
 
         Pass the FULL conversation each time; an update appends or truncates the stored
-        messages (see the README). At most 2 LLM calls when the model answers validly; invalid
-        output is retried (``max_retries`` re-runs of the LLM phase) and then raises
-        :class:`~memora_engine.errors.LLMResponseInvalidError` with nothing written.
+        messages (see the README). 2 LLM calls when the model answers validly (extraction,
+        then comparison when related memories exist). ``max_retries`` is the number of
+        corrective retries this save may make for invalid model output, shared by both calls
+        and capped at 3: a save makes at most ``2 + min(max_retries, 3)`` model calls (5 by
+        default). Without a usable extraction it raises
+        :class:`~memora_engine.errors.LLMResponseInvalidError` with nothing written; when only
+        the comparison stays invalid, the extracted memories are stored as new ones.
 
         Args:
             infer: ``False`` stores each new user/assistant message verbatim (raw mode, no LLM);
@@ -380,22 +384,16 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspectio
         if not new_positions:
             pass  # nothing new to learn from (unchanged, shortened or emptied conversation)
         elif use_llm:
-            for attempt in range(max_retries + 1):
-                try:
-                    memories, contrary = await self._infer_memories(
-                        user,
-                        agent,
-                        messages,
-                        existing,
-                        now,
-                        extract_agent_memories=extract_agent_memories,
-                        update_across_agents=update_across_agents,
-                    )
-                    break
-                except LLMResponseInvalidError:
-                    if attempt == max_retries:
-                        raise
-                    logger.warning("memora.save: invalid LLM output, retry %d", attempt + 1)
+            memories, contrary = await self._infer_memories(
+                user,
+                agent,
+                messages,
+                existing,
+                now,
+                extract_agent_memories=extract_agent_memories,
+                update_across_agents=update_across_agents,
+                max_retries=max_retries,
+            )
         else:
             memories = pipeline.raw_memories(messages, new_positions)
         write = MemoriesAndInteraction(
@@ -433,57 +431,34 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspectio
         *,
         extract_agent_memories: bool,
         update_across_agents: bool,
+        max_retries: int,
     ) -> tuple[list[MemoryToStore], list[ContraryMemoryToStore]]:
+        """The LLM phase (:func:`memora_engine.inference.infer_memories`): at most
+        ``2 + min(max_retries, 3)`` model calls; raises with nothing written when no valid
+        extraction comes back."""
         assert self.extraction_model is not None
-        if not messages:
-            return [], []
-        previous = [m.memory_and_timestamp_dict() for m in existing.memories] if existing else None
-        extraction = await self.extraction_model(
-            build_extraction_messages(
-                self.prompts,
-                messages=[{"role": m.role, "content": m.content} for m in messages],
-                user_name=user.user_name,
-                agent_label=agent.agent_label,
-                now=now,
-                extract_agent_memories=extract_agent_memories,
-                previous_memories=previous,
-            ),
-            MemoryExtractionResponse,
-        )
-        candidates = pipeline.candidates_from_extraction(
-            extraction, user_id=user.user_id, agent_id=agent.agent_id, message_count=len(messages)
-        )
-        if not candidates:
-            return [], []
-        related = await self.search_memories_as_one(
-            user.org_id,
-            user.user_id,
-            [c.text[:MAX_QUERY_CHARS] for c in candidates][:MAX_QUERIES_PER_SEARCH],
-            agent_id=agent.agent_id,
-            search_across_agents=update_across_agents,
-        )
-        if not related:
-            return [
-                MemoryToStore(memory=c.text, source_msg_block_pos=list(c.sources))
-                for c in candidates
-            ], []
-        comparison = await self.extraction_model(
-            build_comparison_messages(
-                self.prompts,
-                existing=related,
-                candidates=[c.text for c in candidates],
-                user_id=user.user_id,
+
+        async def search_related(queries: list[str]) -> list[Memory]:
+            return await self.search_memories_as_one(
+                user.org_id,
+                user.user_id,
+                queries,
                 agent_id=agent.agent_id,
-                now=now,
-            ),
-            MemoryComparisonResponse,
-        )
-        return pipeline.plan_from_comparison(
-            comparison,
-            candidates,
-            shown_memory_ids={m.memory_id for m in related},
-            user_id=user.user_id,
-            agent_id=agent.agent_id,
+                search_across_agents=update_across_agents,
+            )
+
+        return await inference.infer_memories(
+            self.extraction_model,
+            prompts=self.prompts,
+            guards=self.output_guards,
+            search_related=search_related,
+            user=user,
+            agent=agent,
+            messages=messages,
+            existing=existing,
+            now=now,
+            extract_agent_memories=extract_agent_memories,
+            max_retries=max_retries,
         )
 
 

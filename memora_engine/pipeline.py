@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence, Set
-from dataclasses import dataclass
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence, Set
+from dataclasses import dataclass, field
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from memora_engine.errors import InvalidInputError
 from memora_engine.ids import check_encodable
@@ -17,12 +21,17 @@ from memora_engine.vector_db.base import ScoredMemory
 __all__ = [
     "RAW_MODE_ROLES",
     "Candidate",
+    "ExtractionReview",
+    "OutputGuards",
     "RankedHit",
+    "candidates_as_new",
     "candidates_from_extraction",
+    "has_content",
     "keep_chosen",
     "plan_from_comparison",
     "rank_hits",
     "raw_memories",
+    "review_extraction",
 ]
 
 #: Roles whose messages raw mode stores as memories (system and tool messages are skipped).
@@ -51,20 +60,115 @@ class RankedHit:
         return {"memory_id": self.memory_id, "org_id": self.org_id, "user_id": self.user_id}
 
 
-def candidates_from_extraction(
-    response: MemoryExtractionResponse, *, user_id: str, agent_id: str, message_count: int
-) -> list[Candidate]:
-    """Turn the model's passes into candidates: placeholders in, bad positions and repeats out."""
+class OutputGuards(BaseModel):
+    """What a model-written memory must carry to be stored (the output guards).
+
+    Override on an engine with ``memora.output_guards = OutputGuards(min_content_chars=12)``.
+
+    Args:
+        min_content_chars: Fewest characters of the text once names (placeholders) and spaces
+            are removed.
+        min_letters: Fewest letters in that text (``"29"`` or ``"..."`` carry no content).
+        require_sources: A memory must cite at least one message of the conversation.
+
+    Examples:
+        >>> OutputGuards().min_content_chars
+        6
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    min_content_chars: int = Field(default=6, ge=1)
+    min_letters: int = Field(default=3, ge=1)
+    require_sources: bool = True
+
+
+_PLACEHOLDER = re.compile(r"(?<![A-Za-z0-9_-])(?:user|agent)_[A-Za-z0-9][A-Za-z0-9_-]*")
+_NOT_WORD = re.compile(r"[\W_]+")
+
+
+def has_content(text: str, guards: OutputGuards) -> bool:
+    """Whether ``text`` says something: enough characters and letters besides the names.
+
+    Examples:
+        >>> has_content("user_U is allergic to peanuts", OutputGuards())
+        True
+        >>> has_content("29", OutputGuards())
+        False
+    """
+    rest = _PLACEHOLDER.sub(" ", text)
+    compact = "".join(rest.split())
+    letters = sum(ch.isalpha() for ch in compact)
+    return len(compact) >= guards.min_content_chars and letters >= guards.min_letters
+
+
+def _repeat_key(text: str) -> str:
+    return _NOT_WORD.sub(" ", text.casefold()).strip()
+
+
+@dataclass(frozen=True)
+class ExtractionReview:
+    """The candidates an extraction answer yields, and what the guards rejected (counts only)."""
+
+    candidates: list[Candidate]
+    proposed: int
+    rejected: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def rejected_total(self) -> int:
+        """Items the guards dropped."""
+        return sum(self.rejected.values())
+
+
+def review_extraction(
+    response: MemoryExtractionResponse,
+    *,
+    user_id: str,
+    agent_id: str,
+    message_count: int,
+    guards: OutputGuards | None = None,
+) -> ExtractionReview:
+    """Apply the output guards to an extraction answer: placeholders in, junk out.
+
+    Rejection reasons: ``no_content`` (empty, too short, only digits or punctuation),
+    ``unstorable`` (too long, NUL or lone surrogate), ``no_source`` (cites no message of the
+    conversation once out-of-range ids are dropped), ``repeat`` (same words as an earlier item).
+    """
+    rules = guards or OutputGuards()
+    rejected: Counter[str] = Counter()
     seen: set[str] = set()
     out: list[Candidate] = []
-    for item in response.all_memories():
+    items = response.all_memories()
+    for item in items:
         text = replace_model_tokens(item.memory, user_id=user_id, agent_id=agent_id).strip()
-        if not text or text in seen or not _storable(text):
-            continue
-        seen.add(text)
         sources = tuple(sorted({p for p in item.msg_source_ids if 0 <= p < message_count}))
-        out.append(Candidate(text=text, sources=sources))
-    return out
+        key = _repeat_key(text)
+        if not text or not has_content(text, rules):
+            rejected["no_content"] += 1
+        elif not _storable(text):
+            rejected["unstorable"] += 1
+        elif rules.require_sources and not sources:
+            rejected["no_source"] += 1
+        elif key in seen:
+            rejected["repeat"] += 1
+        else:
+            seen.add(key)
+            out.append(Candidate(text=text, sources=sources))
+    return ExtractionReview(candidates=out, proposed=len(items), rejected=dict(rejected))
+
+
+def candidates_from_extraction(
+    response: MemoryExtractionResponse,
+    *,
+    user_id: str,
+    agent_id: str,
+    message_count: int,
+    guards: OutputGuards | None = None,
+) -> list[Candidate]:
+    """The candidates of :func:`review_extraction` (the counts dropped)."""
+    return review_extraction(
+        response, user_id=user_id, agent_id=agent_id, message_count=message_count, guards=guards
+    ).candidates
 
 
 def plan_from_comparison(
@@ -74,12 +178,15 @@ def plan_from_comparison(
     shown_memory_ids: Set[str],
     user_id: str,
     agent_id: str,
+    guards: OutputGuards | None = None,
 ) -> tuple[list[MemoryToStore], list[ContraryMemoryToStore]]:
     """Map the comparison answer back to candidates' sources.
 
     Items naming a POS_ID outside the candidates are dropped; a contradiction naming a memory id
-    the model was not shown is stored as a new memory (it cannot be linked safely).
+    the model was not shown is stored as a new memory (it cannot be linked safely); a rewritten
+    text that fails the guards is replaced by the candidate's own text.
     """
+    rules = guards or OutputGuards()
     new: list[MemoryToStore] = []
     contrary: list[ContraryMemoryToStore] = []
     used_texts: set[str] = set()
@@ -88,7 +195,7 @@ def plan_from_comparison(
         if not 0 <= position < len(candidates):
             return None
         text = replace_model_tokens(memory, user_id=user_id, agent_id=agent_id).strip()
-        if not text or not _storable(text):
+        if not text or not _storable(text) or not has_content(text, rules):
             text = candidates[position].text
         if text in used_texts:
             return None
@@ -115,6 +222,39 @@ def plan_from_comparison(
         if mapped is not None:
             new.append(MemoryToStore(memory=mapped[0], source_msg_block_pos=mapped[1]))
     return new, contrary
+
+
+def candidates_as_new(
+    candidates: Sequence[Candidate],
+    *,
+    existing_texts: Iterable[str] = (),
+    names: Mapping[str, str] | None = None,
+) -> list[MemoryToStore]:
+    """Store candidates as new memories, minus those whose words equal an existing memory's.
+
+    Used when there is nothing to compare with, and when the comparison answer stayed invalid
+    (the valid extraction is kept; see the README, "Models"). ``existing_texts`` are read
+    forms (names resolved); ``names`` maps a candidate's placeholders to those names.
+
+    Examples:
+        >>> kept = candidates_as_new(
+        ...     [Candidate("user_U likes tea", (0,)), Candidate("user_U has a cat", (1,))],
+        ...     existing_texts=["Jake likes tea."], names={"user_U": "Jake"})
+        >>> [m.memory for m in kept]
+        ['user_U has a cat']
+    """
+    known = {_repeat_key(t) for t in existing_texts}
+
+    def read_form(text: str) -> str:
+        for placeholder, name in (names or {}).items():
+            text = text.replace(placeholder, name)
+        return text
+
+    return [
+        MemoryToStore(memory=c.text, source_msg_block_pos=list(c.sources))
+        for c in candidates
+        if _repeat_key(read_form(c.text)) not in known
+    ]
 
 
 def _storable(text: str) -> bool:

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence, Set
 from datetime import datetime
 
@@ -30,6 +31,7 @@ from memora_engine.prompts import (
     build_filter_messages,
     build_query_generation_messages,
     parse_angle_items,
+    parse_query_list,
 )
 from memora_engine.rerank import Reranker
 from memora_engine.schema.models import Memory
@@ -40,6 +42,8 @@ from memora_engine.tracing import RunnableConfig, run_config_scope
 from memora_engine.vector_db.base import BaseVectorDB, MemorySearchScope, check_scope
 
 __all__ = ["MemoryRetrieval"]
+
+_logger = logging.getLogger("memora_engine")
 
 
 class MemoryRetrieval:
@@ -254,8 +258,11 @@ class MemoryRetrieval:
         *,
         config: RunnableConfig | None = None,
     ) -> list[str]:
-        """Ask the memory-search model for queries (one LLM call); ``[]`` if it wrote none.
+        """Ask the memory-search model for queries (exactly one LLM call, never retried).
 
+        The ``<< query >>`` lines the prompt asks for are read first; a model that ignores the
+        format is still understood when it writes a JSON array or one query per line (the
+        fallback is logged). ``[]`` if it wrote none.
         ``config`` (a LangChain ``RunnableConfig``) is passed to the model call (tracing).
         """
         if self.memory_search_model is None:
@@ -273,7 +280,14 @@ class MemoryRetrieval:
                     self.prompts, message=message, preceding_messages=context, now=now
                 )
             )
-        queries = [q[:MAX_QUERY_CHARS] for q in parse_angle_items(text)]
+        found, how = parse_query_list(text)
+        if how != "angle":
+            _logger.info(
+                "memora.recall: query answer not in << >> format; parsed as %s (%d)",
+                how,
+                len(found),
+            )
+        queries = [q[:MAX_QUERY_CHARS] for q in found]
         return queries[:MAX_QUERIES_PER_SEARCH]
 
     @checked_arguments

@@ -55,7 +55,7 @@ class ScriptedProvider:
             return self.extractions.popleft()
         if "You maintain the memories" in system:
             self.counts["comparison"] += 1
-            body = str(messages[1].content)
+            body = str(messages[1].content).split("\n\nYour previous answer could not be used")[0]
             stored_text, candidates_text = body.split("NEW CANDIDATE MEMORIES:", 1)
             stored = json.loads(stored_text.replace("STORED MEMORIES:", "", 1))
             return json.dumps(self.compare(stored, json.loads(candidates_text)))

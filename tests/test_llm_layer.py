@@ -40,14 +40,17 @@ async def test_invalid_output_is_retried_with_the_error_then_succeeds() -> None:
     result = await ChatModelLLM(model, max_invalid_retries=1)(MESSAGES, MemoryExtractionResponse)
     assert len(result.all_memories()) == 1
     assert len(model.calls) == 2
-    correction = str(model.calls[1][-1].content)
-    assert "not valid" in correction
+    retry = model.calls[1]
+    correction = str(retry[-1].content)
+    assert "could not be used" in correction
     assert "memories_first_pass" in correction
+    assert '"oops"' not in correction  # the invalid payload is not pasted back
+    assert [m.type for m in retry] == ["system", "human"]  # alternation kept, no echo turn
 
 
 async def test_invalid_output_after_retries_raises() -> None:
     model = ScriptedChatModel(responses=["no json", "still none", "nope"])
-    with pytest.raises(LLMResponseInvalidError, match="after 3 attempts"):
+    with pytest.raises(LLMResponseInvalidError, match=r"after 3 attempt"):
         await ChatModelLLM(model, max_invalid_retries=2)(MESSAGES, MemoryExtractionResponse)
     assert len(model.calls) == 3
 
@@ -63,7 +66,7 @@ async def test_provider_failure_becomes_llm_unavailable() -> None:
 def test_parse_json_output_reports_why() -> None:
     with pytest.raises(ValueError, match="memories_first_pass"):
         parse_json_output('{"memories_first_pass": 3}', MemoryExtractionResponse)
-    with pytest.raises(ValueError, match="no JSON object"):
+    with pytest.raises(ValueError, match=r"no JSON object|invalid JSON"):
         parse_json_output("", MemoryExtractionResponse)
 
 
@@ -93,9 +96,9 @@ def test_environment_without_provider_gives_none() -> None:
 @pytest.mark.parametrize(
     ("env", "chat_class", "mode"),
     [
-        ({"OPENAI_API_KEY": "sk-test"}, "ChatOpenAI", "native"),
-        ({"GROQ_API_KEY": "gsk-test"}, "ChatGroq", "json"),
-        ({"TOGETHER_API_KEY": "tg-test"}, "ChatTogether", "json"),
+        ({"OPENAI_API_KEY": "sk-test"}, "ChatOpenAI", "json_schema"),
+        ({"GROQ_API_KEY": "gsk-test"}, "ChatGroq", "json_mode"),
+        ({"TOGETHER_API_KEY": "tg-test"}, "ChatTogether", "json_mode"),
         (
             {
                 "AZURE_OPENAI_API_KEY": "az-test",
@@ -104,7 +107,7 @@ def test_environment_without_provider_gives_none() -> None:
                 "OPENAI_API_VERSION": "2024-10-21",
             },
             "AzureChatOpenAI",
-            "native",
+            "json_schema",
         ),
     ],
 )
@@ -115,5 +118,6 @@ def test_environment_picks_the_provider_class(
     llm = llm_from_environment(env)
     assert isinstance(llm, ChatModelLLM)
     assert type(llm.chat_model).__name__ == chat_class
-    assert llm.structured_output == mode
+    assert llm.structured_output_method == mode  # JSON through the provider
+    assert llm.describe()["structured_output"] == mode
     assert "test" not in repr(llm.get_model_kwargs)  # no secrets in the model settings

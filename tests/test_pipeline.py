@@ -46,7 +46,7 @@ def test_comparison_maps_sources_and_rejects_unknown_ids_and_positions() -> None
     response = MemoryComparisonResponse.model_validate(
         {
             "new_memories": [
-                {"memory": "#user_#id# new", "source_candidate_pos_id": 0},
+                {"memory": "#user_#id# bought a new bike", "source_candidate_pos_id": 0},
                 {"memory": "out of range", "source_candidate_pos_id": 5},
                 {"memory": "negative", "source_candidate_pos_id": -1},
             ],
@@ -69,7 +69,7 @@ def test_comparison_maps_sources_and_rejects_unknown_ids_and_positions() -> None
     )
     assert [(m.memory, m.source_msg_block_pos) for m in new] == [
         ("hallucinated link", [0]),
-        ("user_U new", [0]),
+        ("user_U bought a new bike", [0]),
     ]
     assert len(contrary) == 1
     assert contrary[0].memory == "c1 updated"
@@ -110,3 +110,39 @@ def test_raw_memories_skip_system_tool_and_blank() -> None:
 def test_keep_chosen_preserves_relevance_order(chosen: set[str], expected: list[str]) -> None:
     memories = [_memory("a"), _memory("b"), _memory("c")]
     assert [m.memory_id for m in pipeline.keep_chosen(memories, chosen)] == expected
+
+
+def test_guards_reject_items_without_content_or_source_and_repeats() -> None:
+    """If this fails, check pipeline.review_extraction / has_content (the output guards)."""
+    response = MemoryExtractionResponse.model_validate(
+        {
+            "memories_first_pass": [
+                {"memory": "#user_#id# is allergic to peanuts", "msg_source_ids": [0]},
+                {"memory": "29", "msg_source_ids": [0]},
+                {"memory": "#user_#id#", "msg_source_ids": [0]},
+                {"memory": "#user_#id# lives in Lisbon", "msg_source_ids": [5]},
+                {"memory": "#user_#id# is Allergic to peanuts.", "msg_source_ids": [1]},
+            ]
+        }
+    )
+    review = pipeline.review_extraction(response, user_id="U", agent_id="A", message_count=2)
+    assert review.candidates == [pipeline.Candidate("user_U is allergic to peanuts", (0,))]
+    assert review.proposed == 5
+    assert review.rejected == {"no_content": 2, "no_source": 1, "repeat": 1}
+    assert review.rejected_total == 4
+    lenient = pipeline.OutputGuards(require_sources=False)
+    kept = pipeline.review_extraction(
+        response, user_id="U", agent_id="A", message_count=2, guards=lenient
+    )
+    assert pipeline.Candidate("user_U lives in Lisbon", ()) in kept.candidates
+
+
+def test_extraction_problem_decides_retry() -> None:
+    from memora_engine.inference import extraction_problem, max_calls_per_save
+
+    nothing = pipeline.ExtractionReview(candidates=[], proposed=0)
+    assert extraction_problem(nothing, after_failure=False) is None
+    assert "empty answer" in (extraction_problem(nothing, after_failure=True) or "")
+    junk = pipeline.ExtractionReview(candidates=[], proposed=3, rejected={"no_content": 3})
+    assert "none of the 3" in (extraction_problem(junk, after_failure=False) or "")
+    assert [max_calls_per_save(r) for r in (0, 1, 3, 99)] == [2, 3, 5, 5]

@@ -33,10 +33,12 @@ def test_extraction_wraps_every_message_with_its_block_id_and_states_the_date() 
     assert "#user_#id#" in out[0]["content"]
     assert "memories_first_pass" in out[0]["content"]
     assert "about the assistant" not in out[0]["content"]
-    assert [m["role"] for m in out[1:]] == ["user", "assistant"]
+    # A conversation ending with the assistant gets a last user turn asking for the JSON.
+    assert [m["role"] for m in out[1:]] == ["user", "assistant", "user"]
     assert out[1]["content"].startswith("MESSAGE BLOCK ID: 0")
     assert out[1]["content"].endswith("hi")
     assert out[2]["content"].startswith("MESSAGE BLOCK ID: 1")
+    assert out[3]["content"] == Prompts().extraction_final_turn
 
 
 def test_extraction_update_lists_previous_memories_and_agent_flag() -> None:

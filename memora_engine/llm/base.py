@@ -8,20 +8,20 @@ wrap something that is not a LangChain chat model.
 
 from __future__ import annotations
 
-import json
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar, overload
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
+
+from memora_engine.errors import LLMResponseInvalidError
+from memora_engine.llm.output import parse_json_output
+from memora_engine.llm.retry import StructuredAttempt
 
 __all__ = ["BaseBackendLLM", "LLMUsage", "parse_json_output"]
 
 M = TypeVar("M", bound=BaseModel)
-
-_FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.DOTALL)
 
 
 @dataclass
@@ -55,6 +55,35 @@ class BaseBackendLLM(ABC):
     def get_model_kwargs(self) -> dict[str, Any]:
         """Model settings for logs and debugging (no secrets)."""
         return {}
+
+    @property
+    def structured_output_method(self) -> str:
+        """How this model is asked for JSON: ``json_schema``, ``json_mode``, ``function_calling``,
+        ``prompt`` (instructions only) or ``custom`` (a subclass decides)."""
+        return "custom"
+
+    def describe(self) -> dict[str, Any]:
+        """What ``memora doctor`` shows about this model: class, structured-output method, settings."""
+        return {
+            "class": type(self).__name__,
+            "structured_output": self.structured_output_method,
+            "settings": self.get_model_kwargs,
+        }
+
+    async def attempt_structured(
+        self, messages: Sequence[Mapping[str, str]], schema: type[M]
+    ) -> StructuredAttempt[M]:
+        """One attempt at a ``schema`` answer, for Memora's retry site
+        (:func:`~memora_engine.llm.retry.generate_validated`).
+
+        The default calls :meth:`generate_structured` and turns its invalid-output error into a
+        problem description; :class:`~memora_engine.llm.chat_model.ChatModelLLM` makes exactly
+        one model call here.
+        """
+        try:
+            return StructuredAttempt(parsed=await self.generate_structured(messages, schema))
+        except LLMResponseInvalidError as exc:
+            return StructuredAttempt(parsed=None, problem=str(exc))
 
     @overload
     async def __call__(
@@ -93,29 +122,3 @@ class BaseBackendLLM(ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook, nothing to release by default
         """Release resources this object created."""
-
-
-def parse_json_output(text: str, schema: type[M]) -> M:
-    """Validate a model's JSON answer, tolerating code fences and prose around the object.
-
-    Raises:
-        ValueError: no JSON object could be validated as ``schema`` (the message says why).
-    """
-    candidates = [text.strip()]
-    candidates += [block.strip() for block in _FENCE.findall(text)]
-    start, end = text.find("{"), text.rfind("}")
-    if 0 <= start < end:
-        candidates.append(text[start : end + 1])
-    last_error = "no JSON object found"
-    for candidate in candidates:
-        if not candidate:
-            continue
-        try:
-            return schema.model_validate(json.loads(candidate))
-        except json.JSONDecodeError as exc:
-            last_error = f"invalid JSON: {exc.msg} at position {exc.pos}"
-        except ValidationError as exc:
-            last_error = "; ".join(
-                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3]
-            )
-    raise ValueError(last_error)

@@ -135,7 +135,8 @@ class AzureOpenAIBackendLLM(ChatModelLLM):
 
 
 class _JsonModeProviderLLM(ChatModelLLM):
-    """A provider reached through its LangChain chat class with an API key; JSON mode."""
+    """A provider reached through its LangChain chat class with an API key; the provider's JSON
+    mode (``response_format={"type": "json_object"}``), validated against the schema."""
 
     _module: str
     _class_name: str
@@ -159,7 +160,7 @@ class _JsonModeProviderLLM(ChatModelLLM):
             "max_retries": max_retries,
         }
         super().__init__(
-            chat_class(**_drop_none(settings), **chat_kwargs), structured_output="json"
+            chat_class(**_drop_none(settings), **chat_kwargs), structured_output="json_mode"
         )
 
 

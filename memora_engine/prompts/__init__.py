@@ -8,6 +8,7 @@ from memora_engine.prompts.builders import (
     build_filter_messages,
     build_query_generation_messages,
     parse_angle_items,
+    parse_query_list,
 )
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "build_filter_messages",
     "build_query_generation_messages",
     "parse_angle_items",
+    "parse_query_list",
 ]

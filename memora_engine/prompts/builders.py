@@ -21,6 +21,7 @@ __all__ = [
     "build_filter_messages",
     "build_query_generation_messages",
     "parse_angle_items",
+    "parse_query_list",
 ]
 
 #: A chat message as the LLM layer takes it: ``{"role": ..., "content": ...}``.
@@ -41,6 +42,7 @@ class Prompts(BaseModel):
     extraction_system: str = templates.EXTRACTION_SYSTEM
     extraction_update_section: str = templates.EXTRACTION_UPDATE_SECTION
     extraction_message_block: str = templates.EXTRACTION_MESSAGE_BLOCK
+    extraction_final_turn: str = templates.EXTRACTION_FINAL_TURN
     comparison_system: str = templates.COMPARISON_SYSTEM
     comparison_input: str = templates.COMPARISON_INPUT
     query_generation_system: str = templates.QUERY_GENERATION_SYSTEM
@@ -68,6 +70,9 @@ def build_extraction_messages(
 ) -> list[ChatMessage]:
     """The extraction call: a system prompt, then every message wrapped with its block id.
 
+    A conversation that ends with the assistant gets a last user turn asking for the JSON
+    answer (``extraction_final_turn``).
+
     ``previous_memories`` (the update case) are the interaction's earlier memories as
     ``{"memory", "obtained_at"}`` dicts; only new facts are then asked for.
     """
@@ -90,6 +95,8 @@ def build_extraction_messages(
             position=position, content=message["content"]
         )
         out.append({"role": message["role"], "content": block})
+    if len(out) > 1 and out[-1]["role"] in ("assistant", "ai"):
+        out.append({"role": "user", "content": prompts.extraction_final_turn})
     return out
 
 
@@ -168,3 +175,57 @@ def parse_angle_items(text: str) -> list[str]:
         if item and item not in seen:
             seen[item] = None
     return list(seen)
+
+
+_LIST_MARK = re.compile(r"^\s*(?:[-*\u2022]|\d{1,2}[.)]|query\s*\d*\s*:)\s*", re.IGNORECASE)
+_MAX_FALLBACK_LINE = 200
+
+
+def parse_query_list(text: str) -> tuple[list[str], str]:
+    """Search queries from a model answer, and which format they were found in.
+
+    ``<< query >>`` lines first (the format the prompt asks for); else a JSON array of strings
+    (or an object with a ``queries`` array), fenced or not; else one query per line, with list
+    marks and quotes stripped and lines that introduce a list (ending with ``:``) or that are
+    very long dropped. Returns ``(queries, how)`` with ``how`` one of ``angle``, ``json``,
+    ``lines`` or ``none``; the caller logs the fallback.
+
+    Examples:
+        >>> parse_query_list('["wife", "due date"]')
+        (['wife', 'due date'], 'json')
+        >>> parse_query_list("Queries:\n1. wife\n2. due date")
+        (['wife', 'due date'], 'lines')
+    """
+    angle = parse_angle_items(text)
+    if angle:
+        return angle, "angle"
+    from_json = _json_queries(text)
+    if from_json:
+        return from_json, "json"
+    lines: dict[str, None] = {}
+    for raw in text.splitlines():
+        line = _LIST_MARK.sub("", raw).strip().strip("\"'`").strip()
+        if not line or line.endswith(":") or line.startswith("```"):
+            continue
+        if len(line) <= _MAX_FALLBACK_LINE and line not in lines:
+            lines[line] = None
+    return (list(lines), "lines") if lines else ([], "none")
+
+
+def _json_queries(text: str) -> list[str]:
+    from langchain_core.utils.json import parse_json_markdown
+
+    stripped = text.strip()
+    start, end = stripped.find("["), stripped.rfind("]")
+    candidates = [stripped] + ([stripped[start : end + 1]] if 0 <= start < end else [])
+    for candidate in candidates:
+        try:
+            data = parse_json_markdown(candidate, parser=json.loads)
+        except (json.JSONDecodeError, ValueError):
+            continue
+        if isinstance(data, dict):
+            data = data.get("queries")
+        if isinstance(data, list):
+            items = [str(item).strip() for item in data if isinstance(item, (str, int, float))]
+            return list(dict.fromkeys(item for item in items if item))
+    return []

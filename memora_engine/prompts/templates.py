@@ -8,6 +8,7 @@ from __future__ import annotations
 __all__ = [
     "COMPARISON_INPUT",
     "COMPARISON_SYSTEM",
+    "EXTRACTION_FINAL_TURN",
     "EXTRACTION_MESSAGE_BLOCK",
     "EXTRACTION_SYSTEM",
     "EXTRACTION_UPDATE_SECTION",
@@ -52,6 +53,12 @@ EXTRACTION_MESSAGE_BLOCK = """MESSAGE BLOCK ID: {position}
 --------
 {content}"""
 """Fields: position, content."""
+
+EXTRACTION_FINAL_TURN = """(End of the conversation.) Now write the JSON object with the \
+memories, following the schema in the instructions."""
+"""No fields. Sent as a last user turn when the conversation ends with the assistant, so the
+model answers the extraction task instead of continuing the conversation (and strict
+user/assistant chat templates see a user turn last)."""
 
 COMPARISON_SYSTEM = """\
 You maintain the memories an assistant keeps about a user. Today is {weekday}, {now}.
