@@ -154,3 +154,19 @@ def test_doctor_reports_what_to_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert code == 1
     assert checks["embedding model"]["status"] == "FAIL"
     assert "MEMORA_EMBEDDING_MODEL_DIR" in checks["embedding model"]["fix"]
+
+
+def test_doctor_says_how_the_model_gets_structured_output(tmp_path: Path) -> None:
+    """If this fails, check doctor._check_llm (it reads the wrapper's structured_output_method)."""
+    from memora_engine.testing.scripted import ScriptedChatModel
+
+    data = tmp_path / "store"
+    ok(["orgs", "create", "Acme", "--path", str(data)])
+    result = CliRunner().invoke(
+        app,
+        ["doctor", "--path", str(data), "--json"],
+        obj=CliState(llm=ScriptedChatModel(responses=[])),
+    )
+    checks = {check["name"]: check for check in json.loads(result.stdout)["checks"]}
+    assert checks["LLM"]["status"] == "ok"
+    assert "structured output: prompt" in checks["LLM"]["detail"]

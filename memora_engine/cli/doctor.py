@@ -174,7 +174,9 @@ def _check_llm(settings: Settings, state: CliState | None) -> Check:
             "Set --model / MEMORA_LLM_MODEL, or OPENAI_API_KEY / GROQ_API_KEY / TOGETHER_API_KEY "
             "/ AZURE_OPENAI_* for extraction.",
         )
-    return Check("LLM", "ok", choice.description)
+    assert choice.extraction is not None
+    method = choice.extraction.structured_output_method
+    return Check("LLM", "ok", f"{choice.description}; structured output: {method}")
 
 
 _STYLE = {"ok": "green", "warn": "yellow", "FAIL": "bold red"}
