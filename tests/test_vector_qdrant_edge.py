@@ -139,10 +139,14 @@ async def test_search_does_not_stall_other_coroutines(
                 await asyncio.sleep(0)
 
         task = asyncio.create_task(ticker())
+        # Distinct queries: each is embedded (the store reuses vectors of texts it has seen,
+        # which would leave only the short shard call, during which Edge holds the GIL).
         results = await asyncio.gather(
             *(
-                store.search_memories(["Jake fact"], MemorySearchScope.USER, "org-a", "user-1")
-                for _ in range(5)
+                store.search_memories(
+                    [f"Jake fact about topic {i}"], MemorySearchScope.USER, "org-a", "user-1"
+                )
+                for i in range(5)
             )
         )
         stop.set()

@@ -68,11 +68,6 @@ class DenseEncoder(ABC):
         """Return the dimension, finding it out (e.g. with one probe embedding) if needed."""
         return self.dim
 
-    def blocking_query_embedder(self) -> Callable[[list[str]], list[list[float]]] | None:
-        """A synchronous form of :meth:`embed_queries` that a store may call on its own worker
-        thread, so a search crosses one thread boundary instead of two (``None``: none)."""
-        return None
-
     @property
     def symmetric(self) -> bool:
         """Whether a text's query and document vectors are the same (no query prefixes), so a

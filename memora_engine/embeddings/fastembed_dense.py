@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-from collections.abc import Callable, Sequence
-from functools import partial
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -166,9 +165,6 @@ class FastEmbedDenseEncoder(DenseEncoder):
     @property
     def dim(self) -> int:
         return self._dim
-
-    def blocking_query_embedder(self) -> Callable[[list[str]], list[list[float]]]:
-        return partial(self._embed, queries=True)
 
     @property
     def symmetric(self) -> bool:

@@ -429,29 +429,13 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         plan = plan_search(self.search_config, limit, conditions)
         if self._shard is None:
             await self.setup()
-        embed = self.dense_encoder.blocking_query_embedder() if plan.needs_dense else None
-        if embed is None:
-            encoded = await encode_queries(
-                texts, plan, self.dense_encoder, self.sparse_encoder, self.recent_vectors
-            )
-            active, responses = await self._run("search", partial(_query, plan, encoded))
-        else:
-            # One hand-off: the dense embedding runs on the shard's worker, then the query.
-            sparse = await self.sparse_encoder.embed_queries(texts) if plan.needs_sparse else None
-
-            def embed_and_query(
-                shard: qe.EdgeShard,
-            ) -> tuple[list[list[float]], tuple[list[int], list[Any]]]:
-                dense = embed(list(texts))
-                queries = [
-                    EncodedQuery(dense=d, sparse=sparse[i] if sparse is not None else None)
-                    for i, d in enumerate(dense)
-                ]
-                return dense, _query(plan, queries, shard)
-
-            dense, (active, responses) = await self._run("search", embed_and_query)
-            if self.recent_vectors is not None:
-                self.recent_vectors.put(texts, dense)
+        # The query is embedded on the encoder's thread, not on the shard's worker: embedding
+        # on the worker saves one hand-off but holds the GIL long enough to stall the event
+        # loop (tests/test_vector_qdrant_edge.py::test_search_does_not_stall_other_coroutines).
+        encoded = await encode_queries(
+            texts, plan, self.dense_encoder, self.sparse_encoder, self.recent_vectors
+        )
+        active, responses = await self._run("search", partial(_query, plan, encoded))
         results: list[list[ScoredMemory]] = [[] for _ in texts]
         for i, points in zip(active, responses, strict=True):
             results[i] = [
