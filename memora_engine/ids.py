@@ -255,6 +255,8 @@ def _plain_types(hint: Any) -> tuple[type, ...] | None:
         return (abc.Mapping,)
     if typing.get_origin(hint) in (dict, abc.Mapping):
         return (abc.Mapping,)
+    if typing.get_origin(hint) is not None:
+        return None  # list[str] etc. (on Python 3.10 these also pass isinstance(hint, type))
     if isinstance(hint, type) and issubclass(hint, enum.Enum):
         return (hint, *{type(member.value) for member in hint})
     if isinstance(hint, type) and hint not in (int, float):

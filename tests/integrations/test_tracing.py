@@ -19,8 +19,8 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig, RunnableLambda
 from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.config import get_store
 from langgraph.graph import END, START, MessagesState, StateGraph
+from langgraph.runtime import Runtime
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
 
 from memora_engine import SyncMemora
@@ -221,8 +221,11 @@ async def test_graph_nodes_and_store_use_the_runtime_config(tmp_path: Path) -> N
         memory = MemoraMemory(core, org_id="acme", agent_id="bot", user_id="jake")
         store = MemoraStore(core, infer=True)
 
-        async def answer(state: MessagesState) -> dict[str, Any]:
-            await get_store().aput(("acme", "jake", "bot"), "note-1", {"content": "Jake runs."})
+        async def answer(state: MessagesState, runtime: Runtime[None]) -> dict[str, Any]:
+            # runtime.store, not get_store(): on Python 3.10 LangGraph's async nodes cannot read
+            # the context variables get_store() relies on.
+            assert runtime.store is not None
+            await runtime.store.aput(("acme", "jake", "bot"), "note-1", {"content": "Jake runs."})
             return {"messages": [AIMessage("Got it.")]}
 
         builder = StateGraph(MessagesState)
