@@ -4,6 +4,7 @@ Conversations go in; small memories with provenance (source messages) and histor
 (contradiction chains) come out; hybrid search and recall bring them back.
 """
 
+from memora_engine.bulk_api import RestoreItem
 from memora_engine.errors import (
     AgentNotFoundError,
     BackendAuthError,
@@ -25,6 +26,7 @@ from memora_engine.errors import (
 )
 from memora_engine.install import DISTRIBUTION, installed_version
 from memora_engine.memora import Memora
+from memora_engine.pipeline import OutputGuards
 from memora_engine.prompts import Prompts
 from memora_engine.schema import (
     Agent,
@@ -39,6 +41,7 @@ from memora_engine.schema import (
 )
 from memora_engine.settings import MemoraSettings
 from memora_engine.sync_facade import MemoraRunner, SyncMemora
+from memora_engine.temporal import TimeRange
 from memora_engine.vector_db.base import MemorySearchScope
 
 __version__ = installed_version()
@@ -72,8 +75,11 @@ __all__ = [
     "NotFoundError",
     "Organization",
     "OrganizationNotFoundError",
+    "OutputGuards",
     "Prompts",
+    "RestoreItem",
     "SyncMemora",
+    "TimeRange",
     "UsageError",
     "User",
     "UserNotFoundError",
