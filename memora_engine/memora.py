@@ -164,7 +164,7 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspectio
             sparse_encoder=sparse_encoder,
             search_config=search_config,
         )
-        memora = cls(
+        return await cls._opened(
             vector_db,
             graph_db,
             memory_search_model,
@@ -172,12 +172,6 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspectio
             prompts=prompts,
             enable_logging=enable_logging,
         )
-        try:
-            await memora.setup()
-        except BaseException:
-            await memora.close()
-            raise
-        return memora
 
     @classmethod
     async def from_settings(
@@ -221,6 +215,27 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspectio
                 create=create,
             )
         graph_db, vector_db = build_stores(settings)
+        return await cls._opened(
+            vector_db,
+            graph_db,
+            memory_search_model,
+            extraction_model,
+            prompts=prompts,
+            enable_logging=enable_logging,
+        )
+
+    @classmethod
+    async def _opened(
+        cls,
+        vector_db: BaseVectorDB,
+        graph_db: BaseGraphDB,
+        memory_search_model: ModelLike,
+        extraction_model: ModelLike,
+        *,
+        prompts: Prompts | None,
+        enable_logging: bool,
+    ) -> Memora:
+        """A Memora over stores it now owns, set up; closed again if the setup fails."""
         memora = cls(
             vector_db,
             graph_db,

@@ -283,13 +283,13 @@ async def open_memora(
     if not create and not settings.store_exists():
         raise no_store_error(settings)
     if llm is None or llm.raw:
-        return await _open_without_models(settings, create)
+        return await open_without_models(settings, create=create)
     return await Memora.from_settings(
         settings, extraction_model=llm.extraction, memory_search_model=llm.search, create=create
     )
 
 
-async def _open_without_models(settings: Settings, create: bool) -> Memora:
+async def open_without_models(settings: Settings, *, create: bool) -> Memora:
     """Open the stores with no model (searches, admin commands, raw mode)."""
     raw = settings.model_copy(
         update={

@@ -15,7 +15,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from memora_engine import Memora, MemoraError, __version__
+from memora_engine import MemoraError, __version__
 from memora_engine.cli._common import (
     MODEL_HINT,
     CliState,
@@ -23,6 +23,7 @@ from memora_engine.cli._common import (
     console,
     dump_json,
     json_option,
+    open_without_models,
     resolve_llm,
     run,
     settings_from,
@@ -96,19 +97,7 @@ async def _check_stores(settings: Settings) -> list[Check]:
     """Open the stores through Memora (no model, creating nothing); check the index."""
     where = settings.where()
     try:
-        memora = await Memora.from_settings(
-            settings.model_copy(
-                update={
-                    "model": None,
-                    "search_model": None,
-                    "openai_api_key": None,
-                    "azure_openai_api_key": None,
-                    "groq_api_key": None,
-                    "together_api_key": None,
-                }
-            ),
-            create=False,
-        )
+        memora = await open_without_models(settings, create=False)
     except MemoraError as exc:
         return [Check("stores", "FAIL", f"{where}: {_first_line(exc)}", _store_fix(exc, "store"))]
     try:
