@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from memora_engine.errors import InvalidInputError
+from memora_engine.filters import Metadata
 from memora_engine.graph_db.base import BaseGraphDB
 from memora_engine.graph_db.hooks import Deleted, InteractionWrite
 from memora_engine.schema.models import Memory
@@ -135,6 +136,22 @@ class StoreCoordinator:
                 await _best_effort(self.vector_db.delete_memories(ids))
             raise
 
+    async def update_memory_metadata(
+        self, org_id: str, user_id: str, memory: Memory, metadata: Metadata
+    ) -> Memory:
+        """Replace one memory's metadata: index first, then the graph; the old payload is put
+        back if the graph refuses. Returns the memory as the graph now holds it."""
+        indexed = await self.graph_db.get_user_memory(org_id, user_id, memory.memory_id)
+        before = indexed.model_copy(update={"message_sources": []})
+        await self.vector_db.upsert_memories([before.model_copy(update={"metadata": metadata})])
+        try:
+            return await self.graph_db.update_user_memory_metadata(
+                org_id, user_id, memory.memory_id, metadata
+            )
+        except BaseException:
+            await _best_effort(self.vector_db.upsert_memories([before]))
+            raise
+
     # ------------------------------------------------------------------ deletes
     async def _unindex(self, deleted: Deleted) -> Deleted:
         if deleted.memory_ids:
@@ -145,6 +162,12 @@ class StoreCoordinator:
         """Delete one memory and its point; whether it existed."""
         deleted = await self.graph_db.delete_user_memory(org_id, user_id, memory_id)
         return (await self._unindex(deleted)).found
+
+    async def delete_memories(self, org_id: str, user_id: str, memory_ids: list[str]) -> int:
+        """Delete some memories of one user (one graph transaction) and their points; how many
+        existed."""
+        deleted = await self.graph_db.delete_user_memories(org_id, user_id, memory_ids)
+        return len((await self._unindex(deleted)).memory_ids)
 
     async def delete_all_memories(self, org_id: str, user_id: str) -> int:
         """Delete every memory of the user and their points; how many were deleted."""

@@ -54,17 +54,22 @@ __all__ = [
     "Condition",
     "FilterNode",
     "Metadata",
+    "MetadataFilter",
     "MetadataScalar",
     "MetadataValue",
     "NoneOf",
     "matches",
+    "memory_record",
     "parse_filter",
+    "parse_optional_filter",
     "validate_metadata",
 ]
 
 MetadataScalar = str | int | float | bool
 MetadataValue = MetadataScalar | list[MetadataScalar]
 Metadata = dict[str, MetadataValue]
+#: A filter as callers write it (see the module docstring); parsed by :func:`parse_filter`.
+MetadataFilter = Mapping[str, Any]
 
 #: Limits on one memory's metadata.
 MAX_METADATA_KEYS = 32
@@ -205,6 +210,27 @@ def parse_filter(spec: object) -> FilterNode:
     """
     counter = [0]
     return _parse(spec, depth=0, counter=counter)
+
+
+def parse_optional_filter(spec: object) -> FilterNode | None:
+    """Like :func:`parse_filter`, but ``None`` and ``{}`` (match everything) give ``None``.
+
+    Raises:
+        InvalidInputError: see :func:`parse_filter`.
+    """
+    if spec is None or (isinstance(spec, Mapping) and not spec):
+        return None
+    return parse_filter(spec)
+
+
+def memory_record(memory: Any) -> dict[str, Any]:
+    """The fields :func:`matches` reads, taken from a :class:`~memora_engine.Memory`."""
+    return {
+        "agent_id": memory.agent_id,
+        "interaction_id": memory.interaction_id,
+        "obtained_at": memory.obtained_at,
+        "metadata": memory.metadata,
+    }
 
 
 def _parse(spec: object, *, depth: int, counter: list[int]) -> FilterNode:

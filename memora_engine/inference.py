@@ -38,6 +38,7 @@ __all__ = [
     "MAX_RETRIES_PER_SAVE",
     "InferenceReport",
     "SearchRelated",
+    "compare_facts",
     "infer_memories",
     "max_calls_per_save",
 ]
@@ -114,7 +115,67 @@ async def infer_memories(
         extract_agent_memories=extract_agent_memories,
         stats=stats,
     )
-    candidates = review.candidates
+    return await _compare(
+        llm,
+        budget,
+        review.candidates,
+        prompts=prompts,
+        guards=guards,
+        search_related=search_related,
+        user=user,
+        agent=agent,
+        now=now,
+        stats=stats,
+    )
+
+
+async def compare_facts(
+    llm: BaseBackendLLM,
+    facts: Sequence[pipeline.Candidate],
+    *,
+    prompts: Prompts,
+    guards: pipeline.OutputGuards,
+    search_related: SearchRelated,
+    user: User,
+    agent: Agent,
+    now: datetime,
+    max_retries: int,
+    report: InferenceReport | None = None,
+) -> tuple[list[MemoryToStore], list[ContraryMemoryToStore]]:
+    """The comparison step alone, for facts given directly (``Memora.add_memories(infer=True)``).
+
+    Each fact is compared with the related memories; one that contradicts a memory becomes its
+    new version. At most ``1 + min(max_retries, 3)`` model calls; when the comparison answer
+    stays invalid the facts are stored as new memories (minus exact repeats).
+    """
+    budget = CallBudget(max_calls_per_save(max_retries) - 1)
+    return await _compare(
+        llm,
+        budget,
+        list(facts),
+        prompts=prompts,
+        guards=guards,
+        search_related=search_related,
+        user=user,
+        agent=agent,
+        now=now,
+        stats=report if report is not None else InferenceReport(),
+    )
+
+
+async def _compare(
+    llm: BaseBackendLLM,
+    budget: CallBudget,
+    candidates: list[pipeline.Candidate],
+    *,
+    prompts: Prompts,
+    guards: pipeline.OutputGuards,
+    search_related: SearchRelated,
+    user: User,
+    agent: Agent,
+    now: datetime,
+    stats: InferenceReport,
+) -> tuple[list[MemoryToStore], list[ContraryMemoryToStore]]:
     if not candidates:
         stats.calls = budget.used
         return [], []

@@ -30,6 +30,8 @@ from memora_engine.errors import (
     InteractionNotFoundError,
     InvalidInputError,
 )
+from memora_engine.facts_api import FactManagement
+from memora_engine.filters import Metadata, validate_metadata
 from memora_engine.graph_compat import GraphNamespace
 from memora_engine.graph_db.base import BaseGraphDB
 from memora_engine.ids import checked_arguments, ensure_aware, require_id, utc_now
@@ -63,7 +65,14 @@ logger.addHandler(logging.NullHandler())
 ModelLike = BaseBackendLLM | BaseChatModel | str | None
 
 
-class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspection, BulkOperations):
+class Memora(
+    MemoryRetrieval,
+    TenantManagement,
+    RecordManagement,
+    FactManagement,
+    StoreInspection,
+    BulkOperations,
+):
     """Long-term memory for agents over a graph store (truth) and a vector store (index).
 
     ``Memora`` takes ownership of the stores and models it is given: :meth:`close` closes them.
@@ -304,6 +313,7 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspectio
         infer: bool | None = None,
         create_if_missing: bool = False,
         config: RunnableConfig | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> tuple[str, datetime]:
         """Save a new interaction (``interaction_id=None``) or update one, with its memories.
 
@@ -324,6 +334,9 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspectio
                 :class:`~memora_engine.errors.InteractionNotFoundError`.
             config: A LangChain ``RunnableConfig`` (callbacks, tags, metadata, run name) passed
                 to every model call of this save, so they nest inside the caller's trace.
+            metadata: A flat JSON object given to every memory this save creates (README,
+                "Metadata and filters"); a new version of an existing memory inherits the old
+                version's metadata when this is ``None``.
 
         Returns:
             ``(interaction_id, interaction_date)``.
@@ -345,6 +358,7 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspectio
             if current_datetime
             else utc_now()
         )
+        clean_metadata = None if metadata is None else validate_metadata(metadata)
         use_llm = self.extraction_model is not None if infer is None else bool(infer)
         if use_llm and self.extraction_model is None:
             raise ConfigurationError("infer=True needs an extraction_model; none is configured.")
@@ -361,6 +375,7 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspectio
             update_across_agents=update_across_agents,
             max_retries=max_retries,
             create_if_missing=create_if_missing,
+            metadata=clean_metadata,
         )
         with run_config_scope(config):
             if interaction_id is None:
@@ -383,6 +398,7 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspectio
         update_across_agents: bool,
         max_retries: int,
         create_if_missing: bool,
+        metadata: Metadata | None = None,
     ) -> tuple[str, datetime]:
         user = await self.graph_db.get_user(org_id, user_id)
         agent = await self.graph_db.get_agent(org_id, agent_id)
@@ -411,6 +427,7 @@ class Memora(MemoryRetrieval, TenantManagement, RecordManagement, StoreInspectio
             )
         else:
             memories = pipeline.raw_memories(messages, new_positions)
+        memories, contrary = pipeline.stamp_metadata(memories, contrary, metadata)
         write = MemoriesAndInteraction(
             interaction=messages,
             interaction_date=now,

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pydantic import BaseModel, ConfigDict, Field
 
 from memora_engine.errors import InvalidInputError
+from memora_engine.filters import Metadata
 from memora_engine.ids import check_encodable
 from memora_engine.limits import MAX_MEMORY_CHARS
 from memora_engine.placeholders import replace_model_tokens
@@ -32,6 +33,7 @@ __all__ = [
     "rank_hits",
     "raw_memories",
     "review_extraction",
+    "stamp_metadata",
 ]
 
 #: Roles whose messages raw mode stores as memories (system and tool messages are skipped).
@@ -293,6 +295,24 @@ def raw_memories(messages: Sequence[MessageIn], positions: Iterable[int]) -> lis
         if message.role.lower() in RAW_MODE_ROLES and message.content.strip():
             out.append(MemoryToStore(memory=message.content, source_msg_block_pos=[position]))
     return out
+
+
+def stamp_metadata(
+    memories: Sequence[MemoryToStore],
+    contrary: Sequence[ContraryMemoryToStore],
+    metadata: Metadata | None,
+) -> tuple[list[MemoryToStore], list[ContraryMemoryToStore]]:
+    """Give a save's memories the caller's (validated) metadata.
+
+    With ``metadata=None`` new memories get none and contrary ones inherit the metadata of the
+    version they replace (the graph store fills it in).
+    """
+    if metadata is None:
+        return list(memories), list(contrary)
+    return (
+        [m.model_copy(update={"metadata": dict(metadata)}) for m in memories],
+        [m.model_copy(update={"metadata": dict(metadata)}) for m in contrary],
+    )
 
 
 def keep_chosen(memories: Sequence[Memory], chosen_ids: Set[str]) -> list[Memory]:

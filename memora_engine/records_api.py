@@ -13,6 +13,7 @@ from datetime import datetime
 
 from memora_engine.coordinator import StoreCoordinator
 from memora_engine.errors import InvalidInputError
+from memora_engine.filters import MetadataFilter, parse_optional_filter
 from memora_engine.graph_db.base import BaseGraphDB
 from memora_engine.ids import checked_arguments
 from memora_engine.keyed_locks import KeyedLocks
@@ -165,22 +166,28 @@ class RecordManagement:
         skip: int = 0,
         limit: int = 1000,
         resolve_names: bool = True,
+        filter: MetadataFilter | None = None,
     ) -> list[Memory]:
         """A user's memories, newest first, paginated.
 
         By default only current versions (the newest of each history chain);
-        ``include_history=True`` returns every version, superseded ones included.
+        ``include_history=True`` returns every version, superseded ones included. ``filter``
+        keeps the memories matching it (README, "Metadata and filters").
+
+        Examples:
+            >>> await memora.list_memories(org_id, user_id, filter={"topic": {"$in": ["food"]}})
         """
+        wanted = parse_optional_filter(filter)
         if include_history:
             return await self.graph_db.get_all_user_memories(
-                org_id, user_id, agent_id, skip, limit, resolve_names=resolve_names
+                org_id, user_id, agent_id, skip, limit, resolve_names=resolve_names, filter=wanted
             )
         superseded = {old for old, _ in await self.graph_db.get_user_memory_links(org_id, user_id)}
         current: list[Memory] = []
         offset = 0
         while len(current) < skip + limit:
             page = await self.graph_db.get_all_user_memories(
-                org_id, user_id, agent_id, offset, _PAGE, resolve_names=resolve_names
+                org_id, user_id, agent_id, offset, _PAGE, resolve_names=resolve_names, filter=wanted
             )
             current.extend(m for m in page if m.memory_id not in superseded)
             if len(page) < _PAGE:

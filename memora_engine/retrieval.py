@@ -14,6 +14,13 @@ from datetime import datetime
 
 from memora_engine import pipeline
 from memora_engine.errors import ConfigurationError, InvalidInputError
+from memora_engine.filters import (
+    FilterNode,
+    MetadataFilter,
+    matches,
+    memory_record,
+    parse_optional_filter,
+)
 from memora_engine.graph_db.base import BaseGraphDB
 from memora_engine.ids import (
     checked_arguments,
@@ -74,6 +81,7 @@ class MemoryRetrieval:
         rerank_top_n: int = 30,
         mmr_lambda: float | None = None,
         dedupe: bool = False,
+        filter: MetadataFilter | None = None,
     ) -> list[tuple[Memory, float]]:
         """Like :meth:`search_memories_as_one`, with each memory's best fused score.
 
@@ -85,6 +93,7 @@ class MemoryRetrieval:
         )
         check_scope(MemorySearchScope.USER, org_id, user_id, agent_id)
         _check_limit(limit)
+        wanted = parse_optional_filter(filter)
         stages = SearchStages(
             time_range, reference_time, reranker, rerank_top_n, mmr_lambda, dedupe
         )
@@ -96,6 +105,7 @@ class MemoryRetrieval:
             user_id,
             None if search_across_agents else agent_id,
             limit=stages.depth(limit, _default_limit(self.vector_db)),
+            filter=wanted,
         )
         if stages.active:
             per_query = stages.apply_time(queries, per_query)
@@ -108,6 +118,8 @@ class MemoryRetrieval:
         for hit, resolved in zip(ranked, heads, strict=True):
             for memory in resolved:
                 if memory.memory_id in seen or memory.memory_id in filter_out:
+                    continue
+                if not _kept_by(wanted, memory):
                     continue
                 seen.add(memory.memory_id)
                 out.append((memory, hit.score))
@@ -133,12 +145,15 @@ class MemoryRetrieval:
         rerank_top_n: int = 30,
         mmr_lambda: float | None = None,
         dedupe: bool = False,
+        filter: MetadataFilter | None = None,
     ) -> list[Memory]:
         """Search one user's memories with several queries; one merged list, most relevant first.
 
         ``filter_out_memory_ids_set`` drops memories by id (raw hits and resolved versions).
         ``search_across_agents=False`` with ``agent_id`` keeps that agent's memories only.
-        Returns ``[]`` when nothing matches.
+        Returns ``[]`` when nothing matches. ``filter`` keeps only memories whose metadata and
+        built-in fields match it (the language of :mod:`memora_engine.filters`, README
+        "Metadata and filters"); it is pushed down into the vector query, so ``limit`` holds.
 
         Optional stages (keyword-only; none runs by default, see README "Search"):
 
@@ -167,6 +182,7 @@ class MemoryRetrieval:
             rerank_top_n=rerank_top_n,
             mmr_lambda=mmr_lambda,
             dedupe=dedupe,
+            filter=filter,
         )
         return [memory for memory, _ in scored]
 
@@ -188,6 +204,7 @@ class MemoryRetrieval:
         rerank_top_n: int = 30,
         mmr_lambda: float | None = None,
         dedupe: bool = False,
+        filter: MetadataFilter | None = None,
     ) -> list[list[Memory]]:
         """One result list per query (always; empty lists included), USER or ORGANIZATION scope.
 
@@ -198,6 +215,7 @@ class MemoryRetrieval:
         )
         scope = check_scope(memory_search_scope, org_id, user_id, agent_id)
         _check_limit(limit)
+        wanted = parse_optional_filter(filter)
         stages = SearchStages(
             time_range, reference_time, reranker, rerank_top_n, mmr_lambda, dedupe
         )
@@ -209,6 +227,7 @@ class MemoryRetrieval:
             user_id,
             None if search_across_agents else agent_id,
             limit=stages.depth(limit, _default_limit(self.vector_db)),
+            filter=wanted,
         )
         if stages.active:
             per_query = stages.apply_time(queries, per_query)
@@ -218,7 +237,7 @@ class MemoryRetrieval:
         )
         out: list[list[Memory]] = []
         for query, memories in zip(queries, resolved, strict=True):
-            kept = [m for m in memories if m.memory_id not in filter_out]
+            kept = [m for m in memories if m.memory_id not in filter_out and _kept_by(wanted, m)]
             if stages.active:
                 # Resolution keeps relevance order; the stages after it use order, not scores.
                 after = await stages.apply_after_resolution([query], [(m, 0.0) for m in kept])
@@ -350,6 +369,7 @@ class MemoryRetrieval:
         rerank_top_n: int = 30,
         mmr_lambda: float | None = None,
         dedupe: bool = False,
+        filter: MetadataFilter | None = None,
     ) -> tuple[list[Memory], list[str]]:
         """Recall the memories relevant to the latest message.
 
@@ -384,6 +404,7 @@ class MemoryRetrieval:
             rerank_top_n=rerank_top_n,
             mmr_lambda=mmr_lambda,
             dedupe=dedupe,
+            filter=filter,
         )
         if memories and enable_final_model_based_memory_filter and self.memory_search_model:
             chosen = await self.filter_retrieved_memories_with_model(
@@ -392,6 +413,12 @@ class MemoryRetrieval:
             if chosen is not None:
                 memories = pipeline.keep_chosen(memories, chosen)
         return memories, [m.memory_id for m in memories]
+
+
+def _kept_by(wanted: FilterNode | None, memory: Memory) -> bool:
+    """Whether a resolved memory passes the filter: the graph is the truth, so a hit whose
+    newest version (or whose index payload, after a crash) no longer matches is dropped."""
+    return wanted is None or matches(wanted, memory_record(memory))
 
 
 def _default_limit(vector_db: BaseVectorDB) -> int:

@@ -10,6 +10,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from memora_engine.filters import MetadataValue
+
 __all__ = ["Agent", "Interaction", "Memory", "MessageBlock", "Organization", "User"]
 
 
@@ -58,7 +60,9 @@ class Memory(_Model):
     ``memory`` is returned with name placeholders resolved (``user_<id>`` -> the user's name,
     ``agent_<id>`` -> the agent's label). ``message_sources`` are the message blocks it was
     extracted from; it is empty when the sources were truncated by an update, or for memories
-    returned straight from a vector store.
+    returned straight from a vector store. ``metadata`` is the caller's flat JSON object (see
+    :mod:`memora_engine.filters` for its limits); a new version inherits it from the version it
+    replaces unless it was given its own.
     """
 
     org_id: str
@@ -69,6 +73,7 @@ class Memory(_Model):
     memory: str
     obtained_at: AwareDatetime
     message_sources: list[MessageBlock] = Field(default_factory=list)
+    metadata: dict[str, MetadataValue] = Field(default_factory=dict)
 
     def memory_and_timestamp_dict(self) -> dict[str, str]:
         """Return ``{"memory", "obtained_at"}``: the form used in prompts.

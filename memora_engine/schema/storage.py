@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from memora_engine.errors import InvalidInputError
+from memora_engine.filters import Metadata, validate_metadata
 from memora_engine.ids import ID_PATTERN, check_encodable, require_memory_id, utc_now
 from memora_engine.limits import (
     MAX_MEMORY_CHARS,
@@ -93,7 +94,8 @@ class MemoryToStore(BaseModel):
     ``source_msg_block_pos`` are 0-based positions in the interaction's (updated) message list.
     ``memory_id``, ``obtained_at`` and ``agent_id`` are normally left ``None`` (the store assigns
     a new uuid4, the interaction date and the writing agent); import / restore sets them to
-    reproduce an exported store exactly.
+    reproduce an exported store exactly. ``metadata`` ``None`` means none for a new memory and
+    "inherit from the replaced version" for a :class:`ContraryMemoryToStore`.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -103,6 +105,12 @@ class MemoryToStore(BaseModel):
     memory_id: str | None = None
     obtained_at: AwareDatetime | None = None
     agent_id: str | None = None
+    metadata: Metadata | None = None
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _check_metadata(cls, metadata: object) -> Metadata | None:
+        return None if metadata is None else validate_metadata(metadata)
 
     @field_validator("memory")
     @classmethod

@@ -17,6 +17,7 @@ from types import TracebackType
 from typing_extensions import Self
 
 from memora_engine.errors import InvalidInputError
+from memora_engine.filters import FilterNode
 from memora_engine.ids import require_id
 from memora_engine.schema.models import Memory
 
@@ -130,10 +131,11 @@ class BaseVectorDB(ABC):
         agent_id: str | None = None,
         *,
         limit: int | None = None,
+        filter: FilterNode | None = None,
     ) -> list[ScoredMemory]:
         """Search with one query; see :meth:`search_memories`."""
         results = await self.search_memories(
-            [query], memory_search_scope, org_id, user_id, agent_id, limit=limit
+            [query], memory_search_scope, org_id, user_id, agent_id, limit=limit, filter=filter
         )
         return results[0]
 
@@ -147,10 +149,13 @@ class BaseVectorDB(ABC):
         agent_id: str | None = None,
         *,
         limit: int | None = None,
+        filter: FilterNode | None = None,
     ) -> list[list[ScoredMemory]]:
         """Hybrid search with many queries in one call: one list per query, best first.
 
-        ``limit`` caps each list (``None``: the store's configured default).
+        ``limit`` caps each list (``None``: the store's configured default). ``filter`` (a
+        parsed :mod:`memora_engine.filters` tree) is applied inside the vector query, so each
+        list holds up to ``limit`` matching memories.
 
         Raises:
             InvalidInputError: no queries, bad scope (see :func:`check_scope`).
