@@ -45,6 +45,8 @@ _IMPORTS = {
     "RestoreItem": "memora_engine.bulk_api",
     "Reranker": "memora_engine.rerank",
     "TimeRange": "memora_engine.temporal",
+    "MetadataFilter": "memora_engine.filters",
+    "FactInput": "memora_engine.facts_api",
 }
 _BUILTINS = {"str", "int", "float", "bool", "None", "list", "tuple", "set", "dict", "Any"}
 

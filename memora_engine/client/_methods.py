@@ -8,6 +8,8 @@ from typing import Any
 
 from memora_engine.bulk_api import RestoreItem
 from memora_engine.coordinator import ProgressCallback
+from memora_engine.facts_api import FactInput
+from memora_engine.filters import MetadataFilter
 from memora_engine.inspection_api import IndexStatus
 from memora_engine.rerank import Reranker
 from memora_engine.schema.models import Agent, Interaction, Memory, Organization, User
@@ -25,6 +27,34 @@ class AsyncClientMethods:
 
     async def _call(self, method: str, **arguments: Any) -> Any:
         raise NotImplementedError
+
+    async def add_memories(
+        self,
+        org_id: str,
+        user_id: str,
+        agent_id: str,
+        memories: Sequence[FactInput],
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        infer: bool = False,
+        current_datetime: datetime | None = None,
+        max_retries: int = 3,
+        config: RunnableConfig | None = None,
+    ) -> list[Memory]:
+        """See :meth:`Memora.add_memories`."""
+        answer: list[Memory] = await self._call(
+            "add_memories",
+            org_id=org_id,
+            user_id=user_id,
+            agent_id=agent_id,
+            memories=memories,
+            metadata=metadata,
+            infer=infer,
+            current_datetime=current_datetime,
+            max_retries=max_retries,
+            config=config,
+        )
+        return answer
 
     async def create_agent(
         self,
@@ -95,6 +125,13 @@ class AsyncClientMethods:
         )
         return answer
 
+    async def delete_memories(self, org_id: str, user_id: str, *, filter: MetadataFilter) -> int:
+        """See :meth:`Memora.delete_memories`."""
+        answer: int = await self._call(
+            "delete_memories", org_id=org_id, user_id=user_id, filter=filter
+        )
+        return answer
+
     async def delete_memory(self, org_id: str, user_id: str, memory_id: str) -> bool:
         """See :meth:`Memora.delete_memory`."""
         answer: bool = await self._call(
@@ -110,6 +147,28 @@ class AsyncClientMethods:
     async def delete_user(self, org_id: str, user_id: str) -> bool:
         """See :meth:`Memora.delete_user`."""
         answer: bool = await self._call("delete_user", org_id=org_id, user_id=user_id)
+        return answer
+
+    async def edit_memory(
+        self,
+        org_id: str,
+        user_id: str,
+        memory_id: str,
+        *,
+        memory: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        current_datetime: datetime | None = None,
+    ) -> Memory:
+        """See :meth:`Memora.edit_memory`."""
+        answer: Memory = await self._call(
+            "edit_memory",
+            org_id=org_id,
+            user_id=user_id,
+            memory_id=memory_id,
+            memory=memory,
+            metadata=metadata,
+            current_datetime=current_datetime,
+        )
         return answer
 
     async def filter_retrieved_memories_with_model(
@@ -298,6 +357,7 @@ class AsyncClientMethods:
         skip: int = 0,
         limit: int = 1000,
         resolve_names: bool = True,
+        filter: MetadataFilter | None = None,
     ) -> list[Memory]:
         """See :meth:`Memora.list_memories`."""
         answer: list[Memory] = await self._call(
@@ -309,6 +369,7 @@ class AsyncClientMethods:
             skip=skip,
             limit=limit,
             resolve_names=resolve_names,
+            filter=filter,
         )
         return answer
 
@@ -355,6 +416,7 @@ class AsyncClientMethods:
         rerank_top_n: int = 30,
         mmr_lambda: float | None = None,
         dedupe: bool = False,
+        filter: MetadataFilter | None = None,
     ) -> tuple[list[Memory], list[str]]:
         """See :meth:`Memora.recall_memories_for_message`."""
         answer: tuple[list[Memory], list[str]] = await self._call(
@@ -375,6 +437,7 @@ class AsyncClientMethods:
             rerank_top_n=rerank_top_n,
             mmr_lambda=mmr_lambda,
             dedupe=dedupe,
+            filter=filter,
         )
         return answer
 
@@ -435,6 +498,7 @@ class AsyncClientMethods:
         infer: bool | None = None,
         create_if_missing: bool = False,
         config: RunnableConfig | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> tuple[str, datetime]:
         """See :meth:`Memora.save_or_update_interaction_and_memories`."""
         answer: tuple[str, datetime] = await self._call(
@@ -451,6 +515,7 @@ class AsyncClientMethods:
             infer=infer,
             create_if_missing=create_if_missing,
             config=config,
+            metadata=metadata,
         )
         return answer
 
@@ -471,6 +536,7 @@ class AsyncClientMethods:
         rerank_top_n: int = 30,
         mmr_lambda: float | None = None,
         dedupe: bool = False,
+        filter: MetadataFilter | None = None,
     ) -> list[list[Memory]]:
         """See :meth:`Memora.search_memories_as_batch`."""
         answer: list[list[Memory]] = await self._call(
@@ -489,6 +555,7 @@ class AsyncClientMethods:
             rerank_top_n=rerank_top_n,
             mmr_lambda=mmr_lambda,
             dedupe=dedupe,
+            filter=filter,
         )
         return answer
 
@@ -508,6 +575,7 @@ class AsyncClientMethods:
         rerank_top_n: int = 30,
         mmr_lambda: float | None = None,
         dedupe: bool = False,
+        filter: MetadataFilter | None = None,
     ) -> list[Memory]:
         """See :meth:`Memora.search_memories_as_one`."""
         answer: list[Memory] = await self._call(
@@ -525,6 +593,7 @@ class AsyncClientMethods:
             rerank_top_n=rerank_top_n,
             mmr_lambda=mmr_lambda,
             dedupe=dedupe,
+            filter=filter,
         )
         return answer
 
@@ -544,6 +613,7 @@ class AsyncClientMethods:
         rerank_top_n: int = 30,
         mmr_lambda: float | None = None,
         dedupe: bool = False,
+        filter: MetadataFilter | None = None,
     ) -> list[tuple[Memory, float]]:
         """See :meth:`Memora.search_memories_with_scores`."""
         answer: list[tuple[Memory, float]] = await self._call(
@@ -561,6 +631,7 @@ class AsyncClientMethods:
             rerank_top_n=rerank_top_n,
             mmr_lambda=mmr_lambda,
             dedupe=dedupe,
+            filter=filter,
         )
         return answer
 
@@ -591,6 +662,35 @@ class SyncClientMethods:
 
     aio: AsyncClientMethods
     _portal: EventLoopPortal
+
+    def add_memories(
+        self,
+        org_id: str,
+        user_id: str,
+        agent_id: str,
+        memories: Sequence[FactInput],
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        infer: bool = False,
+        current_datetime: datetime | None = None,
+        max_retries: int = 3,
+        config: RunnableConfig | None = None,
+    ) -> list[Memory]:
+        """See :meth:`Memora.add_memories`."""
+        answer: list[Memory] = self._portal.run(
+            self.aio.add_memories(
+                org_id=org_id,
+                user_id=user_id,
+                agent_id=agent_id,
+                memories=memories,
+                metadata=metadata,
+                infer=infer,
+                current_datetime=current_datetime,
+                max_retries=max_retries,
+                config=config,
+            )
+        )
+        return answer
 
     def create_agent(
         self,
@@ -664,6 +764,13 @@ class SyncClientMethods:
         )
         return answer
 
+    def delete_memories(self, org_id: str, user_id: str, *, filter: MetadataFilter) -> int:
+        """See :meth:`Memora.delete_memories`."""
+        answer: int = self._portal.run(
+            self.aio.delete_memories(org_id=org_id, user_id=user_id, filter=filter)
+        )
+        return answer
+
     def delete_memory(self, org_id: str, user_id: str, memory_id: str) -> bool:
         """See :meth:`Memora.delete_memory`."""
         answer: bool = self._portal.run(
@@ -679,6 +786,29 @@ class SyncClientMethods:
     def delete_user(self, org_id: str, user_id: str) -> bool:
         """See :meth:`Memora.delete_user`."""
         answer: bool = self._portal.run(self.aio.delete_user(org_id=org_id, user_id=user_id))
+        return answer
+
+    def edit_memory(
+        self,
+        org_id: str,
+        user_id: str,
+        memory_id: str,
+        *,
+        memory: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        current_datetime: datetime | None = None,
+    ) -> Memory:
+        """See :meth:`Memora.edit_memory`."""
+        answer: Memory = self._portal.run(
+            self.aio.edit_memory(
+                org_id=org_id,
+                user_id=user_id,
+                memory_id=memory_id,
+                memory=memory,
+                metadata=metadata,
+                current_datetime=current_datetime,
+            )
+        )
         return answer
 
     def filter_retrieved_memories_with_model(
@@ -865,6 +995,7 @@ class SyncClientMethods:
         skip: int = 0,
         limit: int = 1000,
         resolve_names: bool = True,
+        filter: MetadataFilter | None = None,
     ) -> list[Memory]:
         """See :meth:`Memora.list_memories`."""
         answer: list[Memory] = self._portal.run(
@@ -876,6 +1007,7 @@ class SyncClientMethods:
                 skip=skip,
                 limit=limit,
                 resolve_names=resolve_names,
+                filter=filter,
             )
         )
         return answer
@@ -921,6 +1053,7 @@ class SyncClientMethods:
         rerank_top_n: int = 30,
         mmr_lambda: float | None = None,
         dedupe: bool = False,
+        filter: MetadataFilter | None = None,
     ) -> tuple[list[Memory], list[str]]:
         """See :meth:`Memora.recall_memories_for_message`."""
         answer: tuple[list[Memory], list[str]] = self._portal.run(
@@ -941,6 +1074,7 @@ class SyncClientMethods:
                 rerank_top_n=rerank_top_n,
                 mmr_lambda=mmr_lambda,
                 dedupe=dedupe,
+                filter=filter,
             )
         )
         return answer
@@ -1003,6 +1137,7 @@ class SyncClientMethods:
         infer: bool | None = None,
         create_if_missing: bool = False,
         config: RunnableConfig | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> tuple[str, datetime]:
         """See :meth:`Memora.save_or_update_interaction_and_memories`."""
         answer: tuple[str, datetime] = self._portal.run(
@@ -1019,6 +1154,7 @@ class SyncClientMethods:
                 infer=infer,
                 create_if_missing=create_if_missing,
                 config=config,
+                metadata=metadata,
             )
         )
         return answer
@@ -1040,6 +1176,7 @@ class SyncClientMethods:
         rerank_top_n: int = 30,
         mmr_lambda: float | None = None,
         dedupe: bool = False,
+        filter: MetadataFilter | None = None,
     ) -> list[list[Memory]]:
         """See :meth:`Memora.search_memories_as_batch`."""
         answer: list[list[Memory]] = self._portal.run(
@@ -1058,6 +1195,7 @@ class SyncClientMethods:
                 rerank_top_n=rerank_top_n,
                 mmr_lambda=mmr_lambda,
                 dedupe=dedupe,
+                filter=filter,
             )
         )
         return answer
@@ -1078,6 +1216,7 @@ class SyncClientMethods:
         rerank_top_n: int = 30,
         mmr_lambda: float | None = None,
         dedupe: bool = False,
+        filter: MetadataFilter | None = None,
     ) -> list[Memory]:
         """See :meth:`Memora.search_memories_as_one`."""
         answer: list[Memory] = self._portal.run(
@@ -1095,6 +1234,7 @@ class SyncClientMethods:
                 rerank_top_n=rerank_top_n,
                 mmr_lambda=mmr_lambda,
                 dedupe=dedupe,
+                filter=filter,
             )
         )
         return answer
@@ -1115,6 +1255,7 @@ class SyncClientMethods:
         rerank_top_n: int = 30,
         mmr_lambda: float | None = None,
         dedupe: bool = False,
+        filter: MetadataFilter | None = None,
     ) -> list[tuple[Memory, float]]:
         """See :meth:`Memora.search_memories_with_scores`."""
         answer: list[tuple[Memory, float]] = self._portal.run(
@@ -1132,6 +1273,7 @@ class SyncClientMethods:
                 rerank_top_n=rerank_top_n,
                 mmr_lambda=mmr_lambda,
                 dedupe=dedupe,
+                filter=filter,
             )
         )
         return answer

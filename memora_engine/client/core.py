@@ -8,6 +8,7 @@ model calls are traced by the server.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from types import TracebackType
@@ -133,7 +134,8 @@ def _path_segment(name: str, value: Any) -> str:
 
 
 def _query(arguments: Mapping[str, Any]) -> dict[str, str | int | float]:
-    """Query parameters: ``None`` left out (the server's default is ``None``), bools as text."""
+    """Query parameters: ``None`` left out (the server's default is ``None``), bools as text,
+    objects and lists (a ``filter``) as JSON text (datetimes in them as ISO 8601)."""
     query: dict[str, str | int | float] = {}
     for name, value in arguments.items():
         if value is None:
@@ -142,6 +144,16 @@ def _query(arguments: Mapping[str, Any]) -> dict[str, str | int | float]:
             query[name] = "true" if value else "false"
         elif isinstance(value, (str, int, float)):
             query[name] = value
+        elif isinstance(value, (Mapping, list, tuple)):
+            query[name] = _json_text(name, value)
         else:
-            raise InvalidInputError(f"{name} must be a str, int, float or bool.")
+            raise InvalidInputError(f"{name} must be a str, int, float, bool, dict or list.")
     return query
+
+
+def _json_text(name: str, value: Any) -> str:
+    """``value`` as compact JSON (``InvalidInputError`` for what JSON cannot carry)."""
+    try:
+        return json.dumps(to_jsonable_python(value), separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"{name} cannot be sent as JSON: {exc}") from None

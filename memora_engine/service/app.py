@@ -36,7 +36,14 @@ from memora_engine.service.access import authorize
 from memora_engine.service.keys import ApiKeyStore, Principal
 from memora_engine.service.limits import DEFAULT_MAX_BODY_BYTES, BodyLimitMiddleware
 from memora_engine.service.shapes import call_shape
-from memora_engine.service.wire import ROUTES, Route, error_body, status_for
+from memora_engine.service.wire import (
+    ROUTES,
+    Route,
+    decode_json_query,
+    error_body,
+    status_for,
+    travels_as_json,
+)
 
 __all__ = ["MemoraService", "create_app"]
 
@@ -200,6 +207,19 @@ def _install_probes(app: FastAPI, service: MemoraService) -> None:
         return JSONResponse({"status": "unavailable"}, status_code=503)
 
 
+def _query_param(name: str, hint: Any, default: Any) -> inspect.Parameter:
+    """A query parameter; an object or list travels as JSON text (``?filter={...}``)."""
+    if travels_as_json(hint):
+        annotation: Any = Annotated[
+            str | None, Query(description='JSON text, e.g. {"topic": "food"}')
+        ]
+    else:
+        annotation = Annotated[hint, Query()]
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, annotation=annotation, default=default
+    )
+
+
 def _add_route(
     app: FastAPI,
     route: Route,
@@ -236,15 +256,8 @@ def _add_route(
             )
         )
     else:
-        params += [
-            inspect.Parameter(
-                p.name,
-                inspect.Parameter.KEYWORD_ONLY,
-                annotation=Annotated[p.hint, Query()],
-                default=p.default,
-            )
-            for p in rest
-        ]
+        params += [_query_param(p.name, p.hint, p.default) for p in rest]
+    as_json = [p.name for p in rest if not route.has_body and travels_as_json(p.hint)]
     adapter = shape.result_adapter
 
     async def endpoint(**kwargs: Any) -> Response:
@@ -252,6 +265,8 @@ def _add_route(
         body = kwargs.pop("body", None)
         if body is not None:
             kwargs.update({name: getattr(body, name) for name in type(body).model_fields})
+        for name in as_json:
+            kwargs[name] = decode_json_query(name, kwargs[name])
         authorize(caller, route.method, kwargs)
         async with service.call() as memora:
             result = await getattr(memora, route.method)(**kwargs)

@@ -6,7 +6,9 @@ Pure data and functions (no web framework, no I/O):
   template travel in the path; the others travel as query parameters (``GET`` / ``DELETE``) or
   as a JSON body (``POST`` / ``PUT`` / ``PATCH``). Request and response shapes are derived from
   ``Memora``'s own signatures, so a parameter added to the engine (metadata, filters) appears on
-  the API and in the client without a second definition.
+  the API and in the client without a second definition. A query parameter that is not a
+  plain value (a ``filter`` object on ``GET .../memories``) travels as JSON text
+  (:func:`travels_as_json`, :func:`decode_json_query`).
 * the error mapping, both ways: each :class:`~memora_engine.errors.MemoraError` class has an
   HTTP status and a JSON body ``{"error": {"type": ..., "message": ..., "ids": {...}}}``; the
   client turns that body back into the same class.
@@ -20,9 +22,12 @@ Examples:
 
 from __future__ import annotations
 
+import enum
+import json
 import re
+import types
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Union, get_args, get_origin
 
 from memora_engine import errors
 from memora_engine.errors import (
@@ -45,9 +50,11 @@ __all__ = [
     "PayloadTooLargeError",
     "PermissionDeniedError",
     "Route",
+    "decode_json_query",
     "error_body",
     "error_from_body",
     "status_for",
+    "travels_as_json",
 ]
 
 API_PREFIX = "/v1"
@@ -132,6 +139,10 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
     ("list_memory_links", "GET", _USER + "/memory-links", "memories"),
     ("delete_memory", "DELETE", _USER + "/memories/{memory_id}", "memories"),
     ("delete_all_memories", "DELETE", _USER + "/memories", "memories"),
+    # facts and edits (a filtered delete travels as POST: its filter is a JSON body)
+    ("add_memories", "POST", _USER + "/memories", "memories"),
+    ("edit_memory", "PATCH", _USER + "/memories/{memory_id}", "memories"),
+    ("delete_memories", "POST", _USER + "/memories/delete", "memories"),
     # maintenance (admin keys only: these look across tenants)
     ("index_status", "GET", API_PREFIX + "/admin/index-status", "admin"),
     ("memory_ids_in_use", "POST", API_PREFIX + "/admin/memory-ids-in-use", "admin"),
@@ -153,6 +164,45 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
 
 #: Every routed ``Memora`` method, by name.
 ROUTES: dict[str, Route] = {name: Route(name, http, path, tag) for name, http, path, tag in _TABLE}
+
+# ---------------------------------------------------------------------- query parameters
+#: Types a query parameter carries as itself (anything else travels as JSON text).
+_PLAIN_QUERY_TYPES: frozenset[Any] = frozenset({str, int, float, bool, type(None)})
+
+
+def travels_as_json(hint: Any) -> bool:
+    """Whether a query parameter of type ``hint`` travels as JSON text (objects, lists).
+
+    Examples:
+        >>> travels_as_json(str | None), travels_as_json(dict[str, int] | None)
+        (False, True)
+    """
+    members = get_args(hint) if get_origin(hint) in (Union, types.UnionType) else (hint,)
+    return any(
+        member not in _PLAIN_QUERY_TYPES
+        and not (isinstance(member, type) and issubclass(member, enum.Enum))
+        for member in members
+    )
+
+
+def decode_json_query(name: str, text: str | None) -> Any:
+    """The value of a JSON query parameter (``None`` when absent).
+
+    Raises:
+        InvalidInputError: the text is not JSON (the service answers 422).
+
+    Examples:
+        >>> decode_json_query("filter", '{"topic": "food"}')
+        {'topic': 'food'}
+    """
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        example = '{"topic": "food"}'
+        raise InvalidInputError(f"{name} must be JSON text, e.g. {name}={example}.") from None
+
 
 # ---------------------------------------------------------------------- errors both ways
 _STATUS: tuple[tuple[type[MemoraError], int], ...] = (
