@@ -1,10 +1,13 @@
 """Memora's MCP tools, on the official ``mcp`` SDK: the same vocabulary as the LangChain tools.
 
-Tools: ``save_memory`` (a fact, stored verbatim), ``save_conversation`` (memories extracted when
-a model is configured), ``search_memories``, ``recall_memories`` (for the latest message),
-``list_memories``, ``memory_history``, ``delete_memory``. Arguments are typed (``text``,
-``messages``, ``queries``, ``limit``, ``memory_id``); each result is text plus structured
-content; a ``MemoraError`` reaches the model as a tool error naming its class.
+Tools: ``save_memory`` (a fact, stored verbatim), ``add_memories`` (several facts, verbatim or
+compared with what is known), ``save_conversation`` (memories extracted when a model is
+configured), ``search_memories``, ``recall_memories`` (for the latest message),
+``list_memories``, ``memory_history``, ``edit_memory``, ``delete_memory``. Arguments are typed
+(``text``, ``messages``, ``queries``, ``limit``, ``memory_id``, ``metadata``, ``filter``); each
+result is text plus structured content; a ``MemoraError`` reaches the model as a tool error
+naming its class (a bad ``filter`` or ``metadata`` is an ``InvalidInputError`` naming the
+problem).
 
 The tenant (organization, user, agent) never comes from the model: a :data:`TenantResolver`
 supplies it per call (from settings for stdio, from the API key over HTTP).
@@ -22,7 +25,14 @@ from pydantic import BaseModel, Field
 
 from memora_engine import __version__
 from memora_engine.errors import MemoraError
-from memora_engine.limits import MAX_MESSAGE_CHARS, MAX_QUERIES_PER_SEARCH, MAX_QUERY_CHARS
+from memora_engine.filters import Metadata
+from memora_engine.limits import (
+    MAX_MEMORY_CHARS,
+    MAX_MESSAGE_CHARS,
+    MAX_MESSAGES_PER_INTERACTION,
+    MAX_QUERIES_PER_SEARCH,
+    MAX_QUERY_CHARS,
+)
 from memora_engine.schema.models import Memory
 
 __all__ = [
@@ -35,11 +45,13 @@ __all__ = [
 #: The tools every Memora MCP server offers, in the order they are listed.
 TOOL_NAMES = (
     "save_memory",
+    "add_memories",
     "save_conversation",
     "search_memories",
     "recall_memories",
     "list_memories",
     "memory_history",
+    "edit_memory",
     "delete_memory",
 )
 
@@ -55,6 +67,27 @@ class Tenant:
     agent_id: str
 
 
+#: The ``filter`` argument of the search and list tools (README, "Metadata and filters").
+FilterArg = Annotated[
+    dict[str, Any] | None,
+    Field(
+        description="Keep only memories matching this filter over their metadata and the "
+        'fields agent_id, interaction_id, obtained_at. E.g. {"topic": "food"}, '
+        '{"score": {"$gte": 3}}, {"topic": {"$in": ["food", "health"]}}, '
+        '{"obtained_at": {"$gte": "2025-01-01T00:00:00Z"}}, {"$or": [{...}, {...}]}. '
+        "Operators: $ne $in $nin $gt $gte $lt $lte $exists $and $or $not."
+    ),
+]
+
+#: The ``metadata`` argument of the save tools.
+MetadataArg = Annotated[
+    Metadata | None,
+    Field(
+        description="Flat metadata for the memories saved: string keys; values a string, "
+        'number, boolean or a list of those, e.g. {"topic": "food", "source": "chat"}.'
+    ),
+]
+
 #: Finds the tenant of one tool call (``Context`` carries the HTTP headers, if any).
 TenantResolver = Callable[[Context], Awaitable[Tenant]]
 
@@ -67,6 +100,7 @@ class MemoryOut(BaseModel):
     obtained_at: str
     agent_id: str
     interaction_id: str | None
+    metadata: Metadata = Field(default_factory=dict)
 
 
 class MemoriesOut(BaseModel):
@@ -89,6 +123,17 @@ class DeletedOut(BaseModel):
     deleted: bool
 
 
+class FactIn(BaseModel):
+    """One fact to add, with its own metadata if it needs some."""
+
+    text: str = Field(
+        min_length=1, max_length=MAX_MEMORY_CHARS, description="The fact, self-contained."
+    )
+    metadata: Metadata | None = Field(
+        default=None, description="Metadata of this fact (else the call's metadata)."
+    )
+
+
 class MessageIn(BaseModel):
     """One message of a conversation to save."""
 
@@ -103,6 +148,7 @@ def _out(memory: Memory) -> MemoryOut:
         obtained_at=memory.obtained_at.isoformat(),
         agent_id=memory.agent_id,
         interaction_id=memory.interaction_id,
+        metadata=dict(memory.metadata),
     )
 
 
@@ -128,6 +174,12 @@ def build_mcp_server(resolve: TenantResolver, *, name: str = "memora") -> MCPSer
         ),
     )
 
+    def added(memories: list[Memory]) -> SavedOut:
+        return SavedOut(
+            interaction_id=(memories[0].interaction_id or "") if memories else "",
+            memories=[_out(m) for m in memories],
+        )
+
     async def saved(tenant: Tenant, interaction_id: str) -> SavedOut:
         interaction = await tenant.memora.get_interaction(
             tenant.org_id, tenant.user_id, interaction_id, with_messages=False
@@ -148,20 +200,57 @@ def build_mcp_server(resolve: TenantResolver, *, name: str = "memora") -> MCPSer
                 "to peanuts'.",
             ),
         ],
+        metadata: MetadataArg = None,
     ) -> SavedOut:
         """Remember one fact about the user, stored exactly as written."""
         tenant = await resolve(ctx)
         try:
-            interaction_id, _ = await tenant.memora.save_or_update_interaction_and_memories(
+            memories = await tenant.memora.add_memories(
+                tenant.org_id, tenant.user_id, tenant.agent_id, [text], metadata=metadata
+            )
+        except MemoraError as exc:
+            raise _tool_error(exc) from exc
+        return added(memories)
+
+    @server.tool(title="Add memories")
+    async def add_memories(
+        ctx: Context,
+        facts: Annotated[
+            list[FactIn],
+            Field(
+                min_length=1,
+                max_length=MAX_MESSAGES_PER_INTERACTION,
+                description="The facts to remember, each self-contained.",
+            ),
+        ],
+        metadata: MetadataArg = None,
+        infer: Annotated[
+            bool,
+            Field(
+                description="Compare with what is already remembered: a fact that contradicts "
+                "a memory becomes its new version, a known one is not stored again (needs a "
+                "model on the server). False stores every fact verbatim."
+            ),
+        ] = False,
+    ) -> SavedOut:
+        """Remember several facts about the user at once."""
+        tenant = await resolve(ctx)
+        items: list[Any] = [
+            f.text if f.metadata is None else {"memory": f.text, "metadata": f.metadata}
+            for f in facts
+        ]
+        try:
+            memories = await tenant.memora.add_memories(
                 tenant.org_id,
                 tenant.user_id,
                 tenant.agent_id,
-                [{"role": "user", "content": text}],
-                infer=False,
+                items,
+                metadata=metadata,
+                infer=infer,
             )
-            return await saved(tenant, interaction_id)
         except MemoraError as exc:
             raise _tool_error(exc) from exc
+        return added(memories)
 
     @server.tool(title="Save a conversation")
     async def save_conversation(
@@ -170,6 +259,7 @@ def build_mcp_server(resolve: TenantResolver, *, name: str = "memora") -> MCPSer
             list[MessageIn],
             Field(min_length=1, description="The conversation, oldest message first."),
         ],
+        metadata: MetadataArg = None,
     ) -> SavedOut:
         """Learn memories from a conversation (extracted by the server's model, or verbatim)."""
         tenant = await resolve(ctx)
@@ -179,6 +269,7 @@ def build_mcp_server(resolve: TenantResolver, *, name: str = "memora") -> MCPSer
                 tenant.user_id,
                 tenant.agent_id,
                 [m.model_dump() for m in messages],
+                metadata=metadata,
             )
             return await saved(tenant, interaction_id)
         except MemoraError as exc:
@@ -199,6 +290,7 @@ def build_mcp_server(resolve: TenantResolver, *, name: str = "memora") -> MCPSer
             int,
             Field(ge=1, le=50, description="Most memories to return."),
         ] = 5,
+        filter: FilterArg = None,
     ) -> MemoriesOut:
         """Find what is remembered about the user, most relevant first."""
         tenant = await resolve(ctx)
@@ -208,6 +300,7 @@ def build_mcp_server(resolve: TenantResolver, *, name: str = "memora") -> MCPSer
                 tenant.user_id,
                 [q[:MAX_QUERY_CHARS] for q in queries],
                 limit=limit,
+                filter=filter,
             )
         except MemoraError as exc:
             raise _tool_error(exc) from exc
@@ -226,12 +319,13 @@ def build_mcp_server(resolve: TenantResolver, *, name: str = "memora") -> MCPSer
             int,
             Field(ge=1, le=50, description="Most memories to return."),
         ] = 10,
+        filter: FilterArg = None,
     ) -> MemoriesOut:
         """Recall the memories that matter for answering the user's latest message."""
         tenant = await resolve(ctx)
         try:
             found, _ = await tenant.memora.recall_memories_for_message(
-                tenant.org_id, tenant.user_id, text
+                tenant.org_id, tenant.user_id, text, filter=filter
             )
         except MemoraError as exc:
             raise _tool_error(exc) from exc
@@ -244,11 +338,14 @@ def build_mcp_server(resolve: TenantResolver, *, name: str = "memora") -> MCPSer
             int,
             Field(ge=1, le=200, description="Most memories to return."),
         ] = 20,
+        filter: FilterArg = None,
     ) -> MemoriesOut:
         """The user's current memories, newest first."""
         tenant = await resolve(ctx)
         try:
-            found = await tenant.memora.list_memories(tenant.org_id, tenant.user_id, limit=limit)
+            found = await tenant.memora.list_memories(
+                tenant.org_id, tenant.user_id, limit=limit, filter=filter
+            )
         except MemoraError as exc:
             raise _tool_error(exc) from exc
         return MemoriesOut(memories=[_out(m) for m in found])
@@ -268,6 +365,36 @@ def build_mcp_server(resolve: TenantResolver, *, name: str = "memora") -> MCPSer
         except MemoraError as exc:
             raise _tool_error(exc) from exc
         return MemoriesOut(memories=[_out(m) for m in chain])
+
+    @server.tool(title="Edit a memory")
+    async def edit_memory(
+        ctx: Context,
+        memory_id: Annotated[
+            str,
+            Field(description="A memory_id from search_memories or list_memories."),
+        ],
+        text: Annotated[
+            str | None,
+            Field(
+                min_length=1,
+                max_length=MAX_MEMORY_CHARS,
+                description="The corrected memory; the old text stays in its history.",
+            ),
+        ] = None,
+        metadata: Annotated[
+            Metadata | None,
+            Field(description="New metadata for the memory, replacing its old metadata."),
+        ] = None,
+    ) -> MemoryOut:
+        """Correct a memory that is wrong or out of date (its text, its metadata or both)."""
+        tenant = await resolve(ctx)
+        try:
+            edited = await tenant.memora.edit_memory(
+                tenant.org_id, tenant.user_id, memory_id, memory=text, metadata=metadata
+            )
+        except MemoraError as exc:
+            raise _tool_error(exc) from exc
+        return _out(edited)
 
     @server.tool(title="Delete a memory")
     async def delete_memory(

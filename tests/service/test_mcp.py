@@ -58,10 +58,19 @@ async def exercise_every_tool(client: Client) -> None:
     assert "limit" in tools["search_memories"].input_schema["properties"]
     assert tools["save_memory"].output_schema is not None
 
+    assert tools["search_memories"].input_schema["properties"]["filter"]["anyOf"][0]["type"] == (
+        "object"
+    )
+    assert "metadata" in tools["save_memory"].input_schema["properties"]
+    assert set(tools["edit_memory"].input_schema["properties"]) == {"memory_id", "text", "metadata"}
+
     fact = _structured(
-        await client.call_tool("save_memory", {"text": "Jake is allergic to peanuts"})
+        await client.call_tool(
+            "save_memory", {"text": "Jake is allergic to peanuts", "metadata": {"topic": "health"}}
+        )
     )
     assert [m["memory"] for m in fact["memories"]] == ["Jake is allergic to peanuts"]
+    assert fact["memories"][0]["metadata"] == {"topic": "health"}
     conversation = _structured(
         await client.call_tool(
             "save_conversation",
@@ -84,6 +93,7 @@ async def exercise_every_tool(client: Client) -> None:
     assert "I just moved to Lisbon for work." in [m["memory"] for m in recalled["memories"]]
     listed = _structured(await client.call_tool("list_memories", {"limit": 50}))
     assert len(listed["memories"]) >= 3
+    await exercise_facts_filters_and_edits(client)
     memory_id = fact["memories"][0]["memory_id"]
     history = _structured(await client.call_tool("memory_history", {"memory_id": memory_id}))
     assert [m["memory_id"] for m in history["memories"]] == [memory_id]
@@ -101,6 +111,66 @@ async def exercise_every_tool(client: Client) -> None:
     assert "InvalidInputError" in invalid.content[0].text
     bad_args = await client.call_tool("search_memories", {"queries": []})
     assert bad_args.is_error
+
+
+async def exercise_facts_filters_and_edits(client: Client) -> None:
+    """add_memories, the filter of search / recall / list, edit_memory, and bad filters."""
+    added = _structured(
+        await client.call_tool(
+            "add_memories",
+            {
+                "facts": [
+                    {"text": "Jake drinks oolong tea", "metadata": {"topic": "food", "n": 2}},
+                    {"text": "Jake cycles to work"},
+                ],
+                "metadata": {"topic": "habits"},
+            },
+        )
+    )
+    tea, bike = added["memories"]
+    assert [tea["metadata"], bike["metadata"]] == [{"topic": "food", "n": 2}, {"topic": "habits"}]
+    assert tea["interaction_id"] == bike["interaction_id"] == added["interaction_id"]
+    found = _structured(
+        await client.call_tool(
+            "search_memories", {"queries": ["what does Jake like"], "filter": {"topic": "food"}}
+        )
+    )
+    assert [m["memory_id"] for m in found["memories"]] == [tea["memory_id"]]
+    listed = _structured(
+        await client.call_tool("list_memories", {"filter": {"topic": {"$in": ["habits"]}}})
+    )
+    assert [m["memory_id"] for m in listed["memories"]] == [bike["memory_id"]]
+    recalled = _structured(
+        await client.call_tool(
+            "recall_memories", {"text": "How do I get to work?", "filter": {"n": {"$gte": 2}}}
+        )
+    )
+    assert [m["memory_id"] for m in recalled["memories"]] == [tea["memory_id"]]
+    edited = _structured(
+        await client.call_tool(
+            "edit_memory", {"memory_id": bike["memory_id"], "text": "Jake walks to work"}
+        )
+    )
+    assert edited["memory"] == "Jake walks to work"
+    assert edited["metadata"] == {"topic": "habits"}  # kept by the new version
+    history = _structured(
+        await client.call_tool("memory_history", {"memory_id": edited["memory_id"]})
+    )
+    assert [m["memory"] for m in history["memories"]] == ["Jake walks to work", bike["memory"]]
+    retagged = _structured(
+        await client.call_tool(
+            "edit_memory", {"memory_id": tea["memory_id"], "metadata": {"topic": "drinks"}}
+        )
+    )
+    assert (retagged["memory_id"], retagged["metadata"]) == (tea["memory_id"], {"topic": "drinks"})
+    for bad in ({"topic": {"$regex": "f"}}, {"n": {"$gt": "two"}}):
+        refused = await client.call_tool("search_memories", {"queries": ["tea"], "filter": bad})
+        assert refused.is_error
+        assert "InvalidInputError" in refused.content[0].text
+    nested = await client.call_tool("save_memory", {"text": "x", "metadata": {"a": {"b": 1}}})
+    assert nested.is_error
+    for memory in (tea, edited):
+        await client.call_tool("delete_memory", {"memory_id": memory["memory_id"]})
 
 
 async def test_http_mcp_lists_and_calls_every_tool(served: Served) -> None:
