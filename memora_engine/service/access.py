@@ -4,7 +4,9 @@
 * An organization key may call every method on its own organization; another organization's
   ids behave as missing (``OrganizationNotFoundError``, 404), exactly as in the engine.
   Creating, listing, renaming and deleting organizations, and the maintenance calls that look
-  across tenants (``index_status``, ``memory_ids_in_use``, ``reindex``, ``restore_interactions``), are for admin keys (403).
+  across tenants (``index_status``, ``memory_ids_in_use``, ``reindex``,
+  ``restore_interactions``), are for admin keys (403); ``get_or_create_organization`` of the
+  key's own organization is allowed (the framework adapters call it on first use).
 * A key bound to one user also sees only that user: another user's ids behave as missing
   (``UserNotFoundError``); listing or creating users and changing org-level agents is refused.
 
@@ -55,6 +57,8 @@ def authorize(principal: Principal, method: str, args: Mapping[str, Any]) -> Non
     """
     if principal.admin:
         return
+    if method == "get_or_create_organization" and args.get("org_id") == principal.org_id:
+        return  # its own organization (what the adapters call on first use); creates no other
     if method in _ADMIN_ONLY:
         raise PermissionDeniedError(f"{method} needs an admin key.")
     if "org_id" in args and args["org_id"] != principal.org_id:

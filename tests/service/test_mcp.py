@@ -169,8 +169,8 @@ async def exercise_facts_filters_and_edits(client: Client) -> None:
         assert "InvalidInputError" in refused.content[0].text
     nested = await client.call_tool("save_memory", {"text": "x", "metadata": {"a": {"b": 1}}})
     assert nested.is_error
-    for memory in (tea, edited):
-        await client.call_tool("delete_memory", {"memory_id": memory["memory_id"]})
+    for memory in (tea, edited, bike):
+        _structured(await client.call_tool("delete_memory", {"memory_id": memory["memory_id"]}))
 
 
 async def test_http_mcp_lists_and_calls_every_tool(served: Served) -> None:

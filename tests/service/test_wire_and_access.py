@@ -102,6 +102,14 @@ def test_org_key_stays_in_its_org_and_cannot_manage_orgs() -> None:
     authorize(ORG_KEY, "generate_memory_search_queries", {"message": "hi"})
 
 
+def test_keys_may_get_or_create_their_own_org_only() -> None:
+    """The adapters call get_or_create_organization on first use, through any key."""
+    for key in (ORG_KEY, USER_KEY):
+        authorize(key, "get_or_create_organization", {"org_id": "acme"})
+        with pytest.raises(PermissionDeniedError):
+            authorize(key, "get_or_create_organization", {"org_id": "other"})
+
+
 def test_user_key_stays_with_its_user() -> None:
     authorize(USER_KEY, "list_memories", {"org_id": "acme", "user_id": "jake"})
     authorize(USER_KEY, "list_agents", {"org_id": "acme", "user_id": None})
