@@ -87,6 +87,7 @@ def serve(
 
     from memora_engine.service import ApiKeyStore, create_app
     from memora_engine.service.limits import DEFAULT_MAX_BODY_BYTES
+    from memora_engine.service.logs import access_log_config
 
     settings = settings_from(
         ctx,
@@ -115,7 +116,14 @@ def serve(
     click.echo(
         f"memora serve: http://{host}:{port} ({llm.description}; keys from {file})", err=True
     )
-    uvicorn.run(app, host=host, port=port, log_level="info", timeout_graceful_shutdown=30)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=access_log_config(),
+        timeout_graceful_shutdown=30,
+    )
 
 
 @click.group("keys")

@@ -268,3 +268,17 @@ def test_sync_client_facts_and_filters(served: Served) -> None:
             assert [m.memory for m in hits] == ["I like pizza"]
         finally:
             memora.delete_user(ORG_A, "mf-sync")
+
+
+async def test_a_listing_filter_is_not_written_to_the_server_log(served: Served) -> None:
+    secret = "private-project-codename-77"
+    async with raw_http(served) as http:
+        response = await http.get(
+            MEMORIES.format(org=ORG_A, user=USER_A1),
+            params={"filter": json.dumps({"project": secret})},
+        )
+    assert response.status_code == 200
+    assert served.server.log is not None
+    log = served.server.log.read_text()
+    assert f"GET /v1/orgs/{ORG_A}/users/{USER_A1}/memories?<redacted>" in log
+    assert secret not in log
