@@ -19,6 +19,13 @@ from memora_engine.client import MemoraClient, SyncMemoraClient
 from tests.service.conftest import AGENT_A, ORG_A, ORG_B, USER_A1, USER_A2, USER_B1, Served
 
 MEMORIES = "/v1/orgs/{org}/users/{user}/memories"
+SENT: dict[str, object] = {
+    "channel": "web",
+    "priority": 2,
+    "ratio": 2.0,
+    "ok": True,
+    "tags": ["b", 1, False],
+}
 
 
 @asynccontextmanager
@@ -76,12 +83,15 @@ async def test_save_with_metadata_is_returned_on_every_read(served: Served) -> N
             "mf-save",
             AGENT_A,
             [{"role": "user", "content": "My dog is called Rex."}],
-            metadata={"channel": "web", "priority": 2},
+            metadata=SENT,
         )
         [memory] = (await memora.get_interaction(ORG_A, "mf-save", iid)).memories
-        assert memory.metadata == {"channel": "web", "priority": 2}
         [found] = await memora.search_memories_as_one(ORG_A, "mf-save", ["dog name"])
-        assert found.metadata == {"channel": "web", "priority": 2}
+        for metadata in (memory.metadata, found.metadata):
+            # Exact over JSON: ints stay ints, floats floats, bools bools, list order kept.
+            assert metadata == SENT
+            assert [type(metadata[k]) for k in SENT] == [type(v) for v in SENT.values()]
+            assert [type(v) for v in metadata["tags"]] == [str, int, bool]
 
 
 async def test_list_memories_filter_travels_as_json_query(served: Served) -> None:
