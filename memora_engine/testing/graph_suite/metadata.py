@@ -132,6 +132,9 @@ class MetadataTests(GraphSuiteBase):
             (v1, {"topic": "food"}),
         ]
         assert await _meta(graph_db, world, orphan) == {}
+        # An explicit {} (as a restore writes it) is the memory's own metadata: no inheritance.
+        (v5,) = await save_with_metadata(graph_db, world, [("v5", {}, v4)], 5)
+        assert await _meta(graph_db, world, v5) == {}
 
     async def test_update_metadata_replaces_in_place(
         self, graph_db: BaseGraphDB, world: World
