@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -28,7 +28,7 @@ from memora_engine.testing.graph_suite.support import (
 __all__ = ["MetadataTests", "save_with_metadata"]
 
 #: A memory to save: ``(text, metadata)``, or ``(text, metadata, contradicted_id)``.
-Item = tuple[str, Metadata | None] | tuple[str, Metadata | None, str]
+Item = tuple[str, Mapping[str, Any] | None] | tuple[str, Mapping[str, Any] | None, str]
 
 
 def write_dto(items: Sequence[Item], minutes: float = 0) -> MemoriesAndInteraction:
