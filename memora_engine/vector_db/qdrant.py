@@ -20,10 +20,13 @@ from memora_engine.errors import (
     InvalidInputError,
     MemoraError,
 )
+from memora_engine.filters import FilterNode
 from memora_engine.schema.models import Memory
 from memora_engine.vector_db._common import (
     AGENT_ID,
     DENSE_VECTOR,
+    INTERACTION_ID,
+    OBTAINED_AT,
     SPARSE_VECTOR,
     TENANT_KEYS,
     Condition,
@@ -31,6 +34,7 @@ from memora_engine.vector_db._common import (
     build_payload,
     check_dense_dim,
     count_conditions,
+    filter_key,
     memory_from_payload,
     plan_search,
     scope_conditions,
@@ -46,6 +50,7 @@ from memora_engine.vector_db._encoding import (
 )
 from memora_engine.vector_db.base import BaseVectorDB, MemorySearchScope, ScoredMemory
 from memora_engine.vector_db.config import HYBRID_DEFAULT, HybridSearchConfig
+from memora_engine.vector_db.filter_translation import client_conditions
 
 __all__ = ["QdrantDB"]
 
@@ -53,15 +58,17 @@ __all__ = ["QdrantDB"]
 _UPSERT_CHUNK = 256
 
 
-def _to_filter(conditions: Sequence[Condition]) -> models.Filter | None:
-    if not conditions:
-        return None
-    return models.Filter(
-        must=[
-            models.FieldCondition(key=key, match=models.MatchValue(value=value))
-            for key, value in conditions
-        ]
-    )
+def _to_filter(
+    conditions: Sequence[Condition], node: FilterNode | None = None
+) -> models.Filter | None:
+    """The scope ``conditions`` and the caller's filter ``node``, all required (pure)."""
+    must: list[Any] = [
+        models.FieldCondition(key=key, match=models.MatchValue(value=value))
+        for key, value in conditions
+    ]
+    if node is not None:
+        must.extend(client_conditions(node, filter_key))
+    return models.Filter(must=must) if must else None
 
 
 def _sparse(vector: Any) -> models.SparseVector:
@@ -70,7 +77,7 @@ def _sparse(vector: Any) -> models.SparseVector:
 
 def _query_request(plan: SearchPlan, query: EncodedQuery) -> models.QueryRequest:
     """One Qdrant request for one query of the plan (pure)."""
-    flt = _to_filter(plan.conditions)
+    flt = _to_filter(plan.conditions, plan.filter)
     if plan.mode == "dense":
         thresholds = [
             t for t in (plan.score_threshold, plan.dense_score_threshold) if t is not None
@@ -264,8 +271,11 @@ class QdrantDB(EncoderOwner, BaseVectorDB):
         )
         if self.is_local:
             return  # local mode ignores payload indexes (and warns about them)
-        for key in (*TENANT_KEYS, AGENT_ID):
+        for key in (*TENANT_KEYS, AGENT_ID, INTERACTION_ID):
             await self._create_keyword_index(client, key, is_tenant=key in TENANT_KEYS)
+        await client.create_payload_index(
+            self.collection_name, OBTAINED_AT, models.PayloadSchemaType.DATETIME, wait=True
+        )
 
     async def _create_keyword_index(
         self, client: AsyncQdrantClient, key: str, *, is_tenant: bool
@@ -384,10 +394,11 @@ class QdrantDB(EncoderOwner, BaseVectorDB):
         agent_id: str | None = None,
         *,
         limit: int | None = None,
+        filter: FilterNode | None = None,
     ) -> list[list[ScoredMemory]]:
         texts = validate_queries(queries)
         conditions = scope_conditions(memory_search_scope, org_id, user_id, agent_id)
-        plan = plan_search(self.search_config, limit, conditions)
+        plan = plan_search(self.search_config, limit, conditions, filter)
         client = await self._client_ready()
         encoded = await encode_queries(
             texts, plan, self.dense_encoder, self.sparse_encoder, self.recent_vectors
