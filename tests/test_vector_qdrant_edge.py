@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import qdrant_edge as qe
 
 from memora_engine.embeddings import DenseEncoder, FastEmbedDenseEncoder, SparseEncoder
 from memora_engine.errors import BackendUnavailableError, ConfigurationError
@@ -38,6 +39,11 @@ class TestQdrantEdge(VectorDBConformanceTests):
         store = QdrantEdgeDB(self._path, dense_encoder=dense, sparse_encoder=sparse)
         await store.setup()
         return store
+
+    async def strip_payload(self, vector_db: BaseVectorDB, memory_id: str, keys: list[str]) -> None:
+        assert isinstance(vector_db, QdrantEdgeDB)
+        operation = qe.UpdateOperation.delete_payload([memory_id], keys)
+        await vector_db._run("strip", lambda shard: shard.update(operation))
 
 
 async def test_second_store_on_same_folder_is_unavailable(
@@ -189,3 +195,22 @@ def test_close_from_another_loop_after_unflushed_writes(
             return await reopened.existing_ids([memory.memory_id])
 
     assert asyncio.run(check()) == {memory.memory_id}
+
+
+async def test_store_of_an_earlier_version_gets_the_new_indexes(
+    tmp_path: Path, dense_encoder: DenseEncoder, sparse_encoder: SparseEncoder
+) -> None:
+    """A folder made before the interaction / time indexes gets them when it is opened."""
+    async with QdrantEdgeDB(
+        tmp_path, dense_encoder=dense_encoder, sparse_encoder=sparse_encoder
+    ) as store:
+        for key in ("interaction_id", "obtained_at"):
+            operation = qe.UpdateOperation.delete_field_index(key)
+            await store._run("drop", lambda shard, op=operation: shard.update(op))
+        schema = await store._run("info", lambda shard: shard.info().payload_schema)
+        assert "obtained_at" not in schema
+    async with QdrantEdgeDB(
+        tmp_path, dense_encoder=dense_encoder, sparse_encoder=sparse_encoder
+    ) as store:
+        schema = await store._run("info", lambda shard: shard.info().payload_schema)
+        assert {"org_id", "org_user_id", "agent_id", "interaction_id", "obtained_at"} <= set(schema)
