@@ -335,3 +335,14 @@ async def test_a_text_searched_then_indexed_is_embedded_once(
             ["peanut allergy"], MemorySearchScope.USER, "org", "jake"
         )
         assert [m.memory_id for m, _ in hits[0]] == [memory.memory_id]
+
+
+def test_metadata_index_plan() -> None:
+    assert common.metadata_index_plan(None) == {}
+    assert common.metadata_index_plan({"project": "keyword", "score": "float"}) == {
+        "metadata.project": "keyword",
+        "metadata.score": "float",
+    }
+    for bad in ({"agent_id": "keyword"}, {"bad key": "keyword"}, {"x": "text"}, ["x"]):
+        with pytest.raises(InvalidInputError, match="metadata_indexes"):
+            common.metadata_index_plan(bad)  # type: ignore[arg-type]

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from memora_engine.errors import ConfigurationError, InvalidInputError
-from memora_engine.filters import AllOf, AnyOf, FilterNode, NoneOf
+from memora_engine.filters import AllOf, AnyOf, FilterNode, NoneOf, validate_metadata
 from memora_engine.filters import Condition as FilterCondition
 from memora_engine.ids import ensure_aware, require_id, require_memory_id, require_text
 from memora_engine.limits import (
@@ -46,6 +46,7 @@ __all__ = [
     "count_conditions",
     "filter_key",
     "memory_from_payload",
+    "metadata_index_plan",
     "org_user_key",
     "plan_search",
     "scope_conditions",
@@ -158,6 +159,36 @@ def memory_from_payload(point_id: Any, payload: Mapping[str, Any] | None) -> Mem
 def filter_key(field: str) -> str:
     """The payload key a filter field reads: a built-in field's own key, else ``metadata.<k>``."""
     return _BUILTIN_KEYS.get(field) or f"{METADATA}.{field}"
+
+
+#: Payload index type of an indexed metadata key: ``"keyword"`` serves strings and booleans
+#: (equality, ``$in``, ``$ne``, ``$nin``), ``"float"`` serves numbers (equality and ranges).
+MetadataIndexType = Literal["keyword", "float"]
+_INDEX_TYPES: dict[str, MetadataIndexType] = {"keyword": "keyword", "float": "float"}
+
+
+def metadata_index_plan(
+    metadata_indexes: Mapping[str, str] | None,
+) -> dict[str, MetadataIndexType]:
+    """Validate ``{metadata key: "keyword" | "float"}``; returns ``{payload key: type}``.
+
+    Raises:
+        InvalidInputError: a malformed or reserved key, or an unknown index type.
+    """
+    if not metadata_indexes:
+        return {}
+    if not isinstance(metadata_indexes, Mapping):
+        raise InvalidInputError('metadata_indexes must be a dict like {"project": "keyword"}.')
+    validate_metadata(dict.fromkeys(metadata_indexes, ""), what="metadata_indexes")
+    out: dict[str, MetadataIndexType] = {}
+    for key, kind in metadata_indexes.items():
+        resolved = _INDEX_TYPES.get(kind) if isinstance(kind, str) else None
+        if resolved is None:
+            raise InvalidInputError(
+                f"metadata_indexes[{key!r}] must be 'keyword' or 'float', got {kind!r}."
+            )
+        out[filter_key(key)] = resolved
+    return out
 
 
 def check_filter(node: object) -> FilterNode | None:

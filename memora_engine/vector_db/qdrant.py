@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -30,12 +30,14 @@ from memora_engine.vector_db._common import (
     SPARSE_VECTOR,
     TENANT_KEYS,
     Condition,
+    MetadataIndexType,
     SearchPlan,
     build_payload,
     check_dense_dim,
     count_conditions,
     filter_key,
     memory_from_payload,
+    metadata_index_plan,
     plan_search,
     scope_conditions,
     validate_memories,
@@ -156,6 +158,9 @@ class QdrantDB(EncoderOwner, BaseVectorDB):
         dense_encoder: Dense encoder (default: :func:`default_dense_encoder`).
         sparse_encoder: Sparse encoder (default: BM25).
         search_config: Search settings (default: ``HYBRID_DEFAULT``).
+        metadata_indexes: Payload indexes on metadata keys, ``{"project": "keyword"}``
+            (strings, booleans) or ``"float"`` (numbers); created with the collection and
+            added to an existing one by :meth:`setup` (a server; local mode has no indexes).
 
     Examples:
         >>> async with QdrantDB(location=":memory:") as store:  # doctest: +SKIP
@@ -177,7 +182,9 @@ class QdrantDB(EncoderOwner, BaseVectorDB):
         dense_encoder: DenseEncoder | None = None,
         sparse_encoder: SparseEncoder | None = None,
         search_config: HybridSearchConfig | None = None,
+        metadata_indexes: Mapping[str, MetadataIndexType] | None = None,
     ) -> None:
+        self._metadata_indexes = metadata_index_plan(metadata_indexes)
         given = [
             name
             for name, v in (
@@ -273,9 +280,22 @@ class QdrantDB(EncoderOwner, BaseVectorDB):
             return  # local mode ignores payload indexes (and warns about them)
         for key in (*TENANT_KEYS, AGENT_ID, INTERACTION_ID):
             await self._create_keyword_index(client, key, is_tenant=key in TENANT_KEYS)
-        await client.create_payload_index(
-            self.collection_name, OBTAINED_AT, models.PayloadSchemaType.DATETIME, wait=True
-        )
+        await self._create_missing_indexes(client, set())
+
+    async def _create_missing_indexes(self, client: AsyncQdrantClient, existing: set[str]) -> None:
+        """The time index and the metadata indexes asked for, where not yet present."""
+        wanted: dict[str, models.PayloadSchemaType] = {
+            OBTAINED_AT: models.PayloadSchemaType.DATETIME
+        }
+        for key, kind in self._metadata_indexes.items():
+            wanted[key] = (
+                models.PayloadSchemaType.KEYWORD
+                if kind == "keyword"
+                else models.PayloadSchemaType.FLOAT
+            )
+        for key, schema in wanted.items():
+            if key not in existing:
+                await client.create_payload_index(self.collection_name, key, schema, wait=True)
 
     async def _create_keyword_index(
         self, client: AsyncQdrantClient, key: str, *, is_tenant: bool
@@ -305,6 +325,11 @@ class QdrantDB(EncoderOwner, BaseVectorDB):
                 "collection_name."
             )
         check_dense_dim(params.size, dim, f"Collection {self.collection_name!r}")
+        if not self.is_local:
+            schema = info.payload_schema or {}
+            if INTERACTION_ID not in schema:
+                await self._create_keyword_index(client, INTERACTION_ID, is_tenant=False)
+            await self._create_missing_indexes(client, set(schema))
 
     @asynccontextmanager
     async def _translate(self, action: str) -> AsyncIterator[None]:

@@ -18,7 +18,7 @@ sets :attr:`may_have_lost_writes`, so ``Memora`` re-indexes from the graph befor
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -44,12 +44,14 @@ from memora_engine.vector_db._common import (
     SPARSE_VECTOR,
     TENANT_KEYS,
     Condition,
+    MetadataIndexType,
     SearchPlan,
     build_payload,
     check_dense_dim,
     count_conditions,
     filter_key,
     memory_from_payload,
+    metadata_index_plan,
     plan_search,
     scope_conditions,
     validate_memories,
@@ -177,16 +179,26 @@ def _query(
     return active, list(shard.query_batch(batch))
 
 
-def _create_indexes(shard: qe.EdgeShard, *, only_missing: bool = False) -> None:
-    """Keyword indexes on the tenant keys, agent and interaction; a datetime index on time.
+def _create_indexes(
+    shard: qe.EdgeShard,
+    metadata: Mapping[str, MetadataIndexType],
+    *,
+    only_missing: bool = False,
+) -> None:
+    """Keyword indexes on the tenant keys, agent and interaction; a datetime index on time;
+    the indexes asked for on metadata keys (``metadata``: payload key -> type).
 
-    With ``only_missing``, a store made by an earlier version gets the indexes it lacks.
+    With ``only_missing``, a store made earlier (or with fewer indexes) gets those it lacks.
     """
     wanted: list[tuple[str, Any]] = [
         (key, qe.KeywordIndexParams(is_tenant=key in TENANT_KEYS))
         for key in (*TENANT_KEYS, AGENT_ID, INTERACTION_ID)
     ]
     wanted.append((OBTAINED_AT, qe.DatetimeIndexParams()))
+    for key, kind in metadata.items():
+        wanted.append(
+            (key, qe.KeywordIndexParams() if kind == "keyword" else qe.FloatIndexParams())
+        )
     existing = set(shard.info().payload_schema) if only_missing else set()
     for key, params in wanted:
         if key not in existing:
@@ -215,6 +227,10 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         dense_encoder: Dense encoder (default: :func:`default_dense_encoder`).
         sparse_encoder: Sparse encoder (default: BM25).
         search_config: Search settings (default: ``HYBRID_DEFAULT``).
+        metadata_indexes: Payload indexes on metadata keys, ``{"project": "keyword"}``
+            (strings, booleans) or ``"float"`` (numbers). Filters work on every key without
+            one; an index keeps a filtered search about as fast as an unfiltered one on large
+            stores (bench/filtered_search.py). Added to an existing store on open.
 
     Examples:
         >>> async with QdrantEdgeDB("./memora-data/vectors") as store:  # doctest: +SKIP
@@ -230,8 +246,10 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         dense_encoder: DenseEncoder | None = None,
         sparse_encoder: SparseEncoder | None = None,
         search_config: HybridSearchConfig | None = None,
+        metadata_indexes: Mapping[str, MetadataIndexType] | None = None,
     ) -> None:
         self.path = Path(path).expanduser()
+        self._metadata_indexes = metadata_index_plan(metadata_indexes)
         self._dense = dense_encoder
         self._sparse = sparse_encoder
         self.search_config = search_config or HYBRID_DEFAULT
@@ -279,7 +297,10 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
                     check_dense_dim(stored, dim, f"Vector store {self.path}")
                 self.may_have_lost_writes = writes_may_be_lost(marker)
                 shard = self._call_edge("open", lambda: qe.EdgeShard.load(str(self.path)))
-                self._call_edge("index", lambda: _create_indexes(shard, only_missing=True))
+                self._call_edge(
+                    "index",
+                    lambda: _create_indexes(shard, self._metadata_indexes, only_missing=True),
+                )
             else:
                 shard = self._call_edge("create", lambda: self._create(dim))
             write_marker(marker)
@@ -299,7 +320,7 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
             },
         )
         shard = qe.EdgeShard.create(str(self.path), config)
-        _create_indexes(shard)
+        _create_indexes(shard, self._metadata_indexes)
         shard.flush()
         return shard
 

@@ -1,0 +1,199 @@
+"""Filtered search: metadata filters pushed into the vector query, beside the unfiltered search.
+
+At ``--n`` memories (default 100,000) in one organization of 100 users, each memory carrying
+``{"project": "p00".."p99", "even": bool}``, the store (Qdrant Edge by default) answers the
+same hybrid queries three ways, interleaved query by query so load hits all alike:
+
+* unfiltered;
+* selective: ``{"project": "p07"}`` (about 1 % of the memories);
+* broad: ``{"even": True}`` (50 %).
+
+Both scopes are timed: ORGANIZATION (every memory is a candidate) and USER (1 % of them).
+Query vectors come from a pool of real MiniLM embeddings (bench/vector_search.py's encoder), so
+the times are the store's (BM25 query encoding and the filter translation included). Every
+filtered hit is checked against the reference semantics (``memora_engine.filters.matches``)
+and a filtered list must be full (``limit`` hits) whenever enough memories match.
+
+This runs at the vector-store level (``BaseVectorDB.search_memories(..., filter=...)``), not
+through ``Memora``: the graph store's filter support had not landed when it was written.
+The load average is recorded at start and end: compare figures of one run only.
+
+Usage (repo root)::
+
+    python bench/filtered_search.py                 # 100k memories, Qdrant Edge (~1 min)
+    python bench/filtered_search.py --n 10000 --store local
+
+Writes ``bench/results/filtered_search.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import sys
+import tempfile
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from memora_engine.embeddings import default_dense_encoder
+from memora_engine.filters import matches, memory_record, parse_filter
+from memora_engine.schema.models import Memory
+from memora_engine.vector_db.base import MemorySearchScope
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.vector_search import (  # noqa: E402
+    POOL,
+    T0,
+    PoolEncoder,
+    ensure_model_env,
+    open_store,
+    pct,
+    pool_texts,
+)
+
+RESULTS = ROOT / "bench" / "results" / "filtered_search.json"
+ORG, USERS, LIMIT = "org0", 100, 10
+FILTERS: dict[str, dict[str, Any] | None] = {
+    "unfiltered": None,
+    "selective (1%)": {"project": "p07"},
+    "broad (50%)": {"even": True},
+}
+
+
+def make_memories(n: int, texts: list[str]) -> list[Memory]:
+    """``n`` memories of one org over ``USERS`` users, with project / even metadata."""
+    rng = random.Random(n)
+    return [
+        Memory(
+            org_id=ORG,
+            user_id=f"user{i % USERS}",
+            agent_id=f"agent{rng.randrange(3)}",
+            memory_id=str(uuid.uuid4()),
+            memory=f"{texts[rng.randrange(POOL)]} (note {i})",
+            obtained_at=T0 + timedelta(minutes=i),
+            metadata={"project": f"p{rng.randrange(100):02d}", "even": i % 2 == 0},
+        )
+        for i in range(n)
+    ]
+
+
+async def run(store_kind: str, n: int, searches: int, pool: np.ndarray) -> dict[str, Any]:
+    texts = pool_texts()
+    memories = make_memories(n, texts)
+    trees = {name: None if spec is None else parse_filter(spec) for name, spec in FILTERS.items()}
+    matching = {
+        name: sum(1 for m in memories if tree is None or matches(tree, memory_record(m)))
+        for name, tree in trees.items()
+    }
+    with tempfile.TemporaryDirectory(prefix="memora-fbench-") as tmp:
+        store = open_store(store_kind, Path(tmp) / "store", PoolEncoder(texts, pool))
+        await store.setup()
+        start = time.perf_counter()
+        for at in range(0, n, 500):
+            await store.upsert_memories(memories[at : at + 500])
+        index_seconds = time.perf_counter() - start
+        rng = random.Random(1)
+        timings: dict[tuple[str, str], list[float]] = {}
+        short: dict[tuple[str, str], int] = {}
+        for scope in ("org", "user"):
+            for _ in range(searches):
+                query = texts[rng.randrange(POOL)]
+                user = f"user{rng.randrange(USERS)}"
+                names = list(trees)
+                rng.shuffle(names)  # no filter always runs first (or second) on a query
+                for name in names:
+                    tree = trees[name]
+                    t = time.perf_counter()
+                    if scope == "org":
+                        [hits] = await store.search_memories(
+                            [query], MemorySearchScope.ORGANIZATION, ORG, limit=LIMIT, filter=tree
+                        )
+                    else:
+                        [hits] = await store.search_memories(
+                            [query], MemorySearchScope.USER, ORG, user, limit=LIMIT, filter=tree
+                        )
+                    timings.setdefault((scope, name), []).append(time.perf_counter() - t)
+                    if tree is not None:
+                        assert all(matches(tree, memory_record(m)) for m, _ in hits), name
+                    expected = matching[name] if scope == "org" else matching[name] // USERS
+                    if len(hits) < min(LIMIT, expected) and expected >= 2 * LIMIT:
+                        short[scope, name] = short.get((scope, name), 0) + 1
+        await store.close()
+    rows = []
+    for (scope, name), samples in timings.items():
+        ms = [s * 1000 for s in samples]
+        rows.append(
+            {
+                "scope": scope,
+                "filter": name,
+                "matching": matching[name] if scope == "org" else round(matching[name] / USERS),
+                "p50_ms": round(pct(ms, 50), 3),
+                "p95_ms": round(pct(ms, 95), 3),
+                "short_lists": short.get((scope, name), 0),
+            }
+        )
+    return {
+        "store": store_kind,
+        "memories": n,
+        "index_seconds": round(index_seconds, 1),
+        "searches_per_figure": searches,
+        "rows": rows,
+    }
+
+
+def print_table(report: dict[str, Any]) -> None:
+    print(
+        f"\n{report['store']}, {report['memories']:,} memories, limit {LIMIT}, "
+        f"load average {report['load_average_start']} -> {report['load_average_end']}"
+    )
+    print(
+        f"{'scope':<6} {'filter':<16} {'matching':>9} {'p50 ms':>8} {'p95 ms':>8} {'vs p50':>8} "
+        f"{'short':>6}"
+    )
+    base = {r["scope"]: r["p50_ms"] for r in report["rows"] if r["filter"] == "unfiltered"}
+    for r in report["rows"]:
+        delta = r["p50_ms"] - base[r["scope"]]
+        print(
+            f"{r['scope']:<6} {r['filter']:<16} {r['matching']:>9} {r['p50_ms']:>8.3f} "
+            f"{r['p95_ms']:>8.3f} {delta:>+8.3f} {r['short_lists']:>6}"
+        )
+    print(f"short: filtered lists with fewer than {LIMIT} hits although >= {2 * LIMIT} matched")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--n", type=int, default=100_000, help="memories in the store")
+    parser.add_argument("--store", choices=("edge", "local"), default="edge")
+    parser.add_argument("--searches", type=int, default=200, help="queries per scope")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    ensure_model_env()
+    load_start = os.getloadavg()
+    texts = pool_texts()
+    pool = np.array(asyncio.run(default_dense_encoder().embed_documents(texts)), dtype=np.float32)
+    report: dict[str, Any] = {
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "level": "vector store (BaseVectorDB.search_memories with filter=)",
+        "load_average_start": [round(x, 2) for x in load_start],
+    }
+    report |= asyncio.run(run(args.store, args.n, args.searches, pool))
+    report["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
+    print_table(report)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
