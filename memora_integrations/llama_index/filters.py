@@ -47,9 +47,13 @@ from llama_index.core.vector_stores.types import (
 )
 
 from memora_engine.errors import InvalidInputError
-from memora_engine.filters import parse_optional_filter
 
-__all__ = ["FilterLike", "and_filters", "checked_filter", "to_memora_filter"]
+__all__ = [
+    "FilterLike",
+    "and_filters",
+    "check_adapter_options",
+    "to_memora_filter",
+]
 
 #: What the LlamaIndex adapters accept as a filter: ``MetadataFilters`` or a Memora filter dict.
 FilterLike = MetadataFilters | Mapping[str, Any]
@@ -85,16 +89,20 @@ def to_memora_filter(filters: FilterLike | None) -> dict[str, Any] | None:
     )
 
 
-def checked_filter(filters: FilterLike | None) -> dict[str, Any] | None:
-    """:func:`to_memora_filter`, then validated by the engine's parser (fail at construction,
-    not at the first read).
+def check_adapter_options(data: Mapping[str, Any]) -> None:
+    """Check the ``filters`` and ``metadata`` options of an adapter before it is built, so bad
+    ones raise :class:`~memora_engine.errors.InvalidInputError` (not a pydantic error).
+
+    The engine checks the rest (its filter language, the metadata limits) when they are used.
 
     Raises:
-        InvalidInputError: see :func:`to_memora_filter` and the engine's filter language.
+        InvalidInputError: ``filters`` LlamaIndex cannot express in Memora (see
+            :func:`to_memora_filter`), or ``metadata`` that is not a dict.
     """
-    converted = to_memora_filter(filters)
-    parse_optional_filter(converted)
-    return converted
+    to_memora_filter(data.get("filters"))
+    metadata = data.get("metadata")
+    if metadata is not None and not isinstance(metadata, Mapping):
+        raise InvalidInputError(f"metadata must be a dict, got {type(metadata).__name__}.")
 
 
 def and_filters(*filters: Mapping[str, Any] | None) -> dict[str, Any] | None:

@@ -2,8 +2,11 @@
 
 ``MemoraToolSpec(...).to_tool_list()`` gives four ``FunctionTool``s, each with a sync and an
 async implementation. The docstrings below are what the model reads as tool descriptions. The
-tool names and argument names are the LangChain tools' (``search_memories(query, limit)``,
-``save_memory(text)``, ``memory_history(memory_id)``, ``delete_memory(memory_id)``).
+tool names and argument names are the LangChain tools' (``search_memories(query, limit,
+filter)``, ``save_memory(text, metadata)``, ``memory_history(memory_id)``,
+``delete_memory(memory_id)``). The model writes ``filter`` in Memora's filter language (a JSON
+object, README "Metadata and filters"); the spec's own ``filters`` (LlamaIndex
+``MetadataFilters`` or a Memora filter dict, set by you) are AND-combined with it.
 
 Errors: failures raise ``MemoraError`` subclasses (e.g. ``MemoryNotFoundError`` for a made-up
 ``memory_id``, ``InvalidInputError`` for a malformed one), with a message that says what to do.
@@ -15,17 +18,24 @@ so the agent can recover; a wrong argument name reaches the model the same way (
 """
 
 import inspect
-from collections.abc import Coroutine, Sequence
+import json
+from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
 from llama_index.core.tools import FunctionTool, ToolMetadata
 from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
 
-from memora_engine.errors import MemoryNotFoundError
+from memora_engine.errors import InvalidInputError, MemoryNotFoundError
 from memora_engine.schema import Memory
 from memora_engine.tracing import RunnableConfig
 from memora_integrations.llama_index._runtime import CoreRunner, MemoraLike, run_config_for
 from memora_integrations.llama_index._session import ensure_tenant
+from memora_integrations.llama_index.filters import (
+    FilterLike,
+    and_filters,
+    check_adapter_options,
+    to_memora_filter,
+)
 
 __all__ = ["MemoraToolSpec"]
 
@@ -34,14 +44,42 @@ T = TypeVar("T")
 
 def _line(memory: Memory, score: float | None = None) -> str:
     scored = f" | relevance {score:.3f}" if score is not None else ""
+    labels = (
+        f" | metadata {json.dumps(memory.metadata, ensure_ascii=False)}" if memory.metadata else ""
+    )
     return (
-        f"- memory_id={memory.memory_id} | learned {memory.obtained_at:%Y-%m-%d}{scored} | "
-        f"{memory.memory}"
+        f"- memory_id={memory.memory_id} | learned {memory.obtained_at:%Y-%m-%d}{scored}"
+        f"{labels} | {memory.memory}"
     )
 
 
 def _listing(title: str, lines: Sequence[str], empty: str) -> str:
     return "\n".join([title, *lines]) if lines else empty
+
+
+def _model_filter(filter: object) -> Mapping[str, Any] | None:
+    """The model's ``filter``; models sometimes send the JSON object as a string."""
+    if isinstance(filter, str):
+        if not filter.strip():
+            return None
+        try:
+            filter = json.loads(filter)
+        except ValueError:
+            raise InvalidInputError(f"filter must be a JSON object, got {filter[:80]!r}.") from None
+    if filter is None or isinstance(filter, Mapping):
+        return filter
+    raise InvalidInputError(f"filter must be a JSON object, got {type(filter).__name__}.")
+
+
+def _merged(
+    given: Mapping[str, Any] | None, fixed: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    """The model's metadata with the spec's own on top (``None`` when neither is set)."""
+    if given is None and fixed is None:
+        return None
+    if given is not None and not isinstance(given, Mapping):
+        raise InvalidInputError(f"metadata must be a JSON object, got {type(given).__name__}.")
+    return {**(given or {}), **(fixed or {})}
 
 
 class MemoraToolSpec(BaseToolSpec):
@@ -62,6 +100,10 @@ class MemoraToolSpec(BaseToolSpec):
         run_config: LangChain ``RunnableConfig`` for the model calls of ``save_memory``
             (tracing); inside a LangChain / LangGraph run, that run's config is used instead.
         create_missing: Create the org, user and agent on the first save if they are missing.
+        filters: Applied to every search, AND-combined with the model's ``filter``
+            (LlamaIndex ``MetadataFilters`` or a Memora filter dict).
+        metadata: Given to every memory ``save_memory`` creates; its keys win over the
+            model's ``metadata``.
 
     Examples:
         >>> from llama_index.core.agent.workflow import FunctionAgent
@@ -88,8 +130,13 @@ class MemoraToolSpec(BaseToolSpec):
         infer: bool | None = None,
         run_config: RunnableConfig | None = None,
         create_missing: bool = False,
+        filters: FilterLike | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> None:
+        check_adapter_options({"filters": filters, "metadata": metadata})
         self._runner = CoreRunner(memora)
+        self.filters = to_memora_filter(filters)
+        self.metadata = dict(metadata) if metadata is not None else None
         self.run_config = run_config
         self.create_missing = create_missing
         self.org_id = org_id
@@ -111,23 +158,31 @@ class MemoraToolSpec(BaseToolSpec):
         return self._runner.run(coro)
 
     # ------------------------------------------------------------------ search
-    def search_memories(self, query: str, limit: int = 5) -> str:
+    def search_memories(
+        self, query: str, limit: int = 5, filter: dict[str, Any] | None = None
+    ) -> str:
         """Search the long-term memory about the user: facts, preferences, people, plans and
         events from earlier conversations. Use it before answering anything that may depend on
         what the user said before. Returns one line per memory, most relevant first, with its
-        memory_id and the date it was learned.
+        memory_id, the date it was learned and its metadata labels.
 
         Args:
             query (str): What to look for, as a short phrase, e.g. "food allergies".
             limit (int): Most memories to return (1-50).
+            filter (dict): Optional: keep only memories whose metadata matches, as a JSON
+                object, e.g. {"topic": "food", "priority": {"$gte": 2}}. A plain value means
+                equal; operators: $ne, $in, $nin, $gt, $gte, $lt, $lte, $exists, and $and /
+                $or / $not over several filters. Leave it out to search everything.
         """
-        return self._sync(self._search(query, limit))
+        return self._sync(self._search(query, limit, filter))
 
-    async def asearch_memories(self, query: str, limit: int = 5) -> str:
+    async def asearch_memories(
+        self, query: str, limit: int = 5, filter: dict[str, Any] | None = None
+    ) -> str:
         """Async twin of search_memories."""
-        return await self._runner.arun(self._search(query, limit))
+        return await self._runner.arun(self._search(query, limit, filter))
 
-    async def _search(self, query: str, limit: int) -> str:
+    async def _search(self, query: str, limit: int, filter: Mapping[str, Any] | None) -> str:
         scored = await self._runner.core.search_memories_with_scores(
             self.org_id,
             self.user_id,
@@ -135,6 +190,7 @@ class MemoraToolSpec(BaseToolSpec):
             agent_id=self.agent_id,
             search_across_agents=self.search_across_agents,
             limit=limit,
+            filter=and_filters(self.filters, _model_filter(filter)),
         )
         return _listing(
             f"{len(scored)} memories, most relevant first:",
@@ -143,7 +199,7 @@ class MemoraToolSpec(BaseToolSpec):
         )
 
     # ------------------------------------------------------------------ save
-    def save_memory(self, text: str) -> str:
+    def save_memory(self, text: str, metadata: dict[str, Any] | None = None) -> str:
         """Save something worth remembering about the user for future conversations, e.g. a
         preference, a fact about their life, or a plan. Write one clear statement. If it
         changes something saved before (a new address, a changed plan), the old memory is kept
@@ -152,14 +208,18 @@ class MemoraToolSpec(BaseToolSpec):
 
         Args:
             text (str): The statement to remember, e.g. "The user is allergic to peanuts."
+            metadata (dict): Optional labels to store with the memory, a flat JSON object of
+                strings, numbers, booleans or lists of those, e.g. {"topic": "health"}.
         """
-        return self._sync(self._save(text, run_config_for(self.run_config)))
+        return self._sync(self._save(text, metadata, run_config_for(self.run_config)))
 
-    async def asave_memory(self, text: str) -> str:
+    async def asave_memory(self, text: str, metadata: dict[str, Any] | None = None) -> str:
         """Async twin of save_memory."""
-        return await self._runner.arun(self._save(text, run_config_for(self.run_config)))
+        return await self._runner.arun(self._save(text, metadata, run_config_for(self.run_config)))
 
-    async def _save(self, text: str, config: RunnableConfig | None) -> str:
+    async def _save(
+        self, text: str, metadata: Mapping[str, Any] | None, config: RunnableConfig | None
+    ) -> str:
         core = self._runner.core
         if self.create_missing:
             await ensure_tenant(core, self.org_id, self.user_id, self.agent_id)
@@ -170,6 +230,7 @@ class MemoraToolSpec(BaseToolSpec):
             [{"role": "user", "content": text}],
             infer=self.infer,
             config=config,
+            metadata=_merged(metadata, self.metadata),
         )
         interaction = await core.get_interaction(
             self.org_id, self.user_id, interaction_id, with_messages=False, with_memories=True

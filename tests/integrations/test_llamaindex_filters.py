@@ -23,11 +23,15 @@ from llama_index.core.vector_stores.utils import build_metadata_filter_fn
 
 from memora_engine.errors import InvalidInputError
 from memora_engine.filters import matches, parse_filter
-from memora_integrations.llama_index.filters import (
-    and_filters,
-    checked_filter,
-    to_memora_filter,
-)
+from memora_integrations.llama_index.filters import and_filters, to_memora_filter
+
+
+def checked_filter(filters: MetadataFilters) -> dict[str, Any] | None:
+    """Converted, then parsed by the engine (as every search does)."""
+    converted = to_memora_filter(filters)
+    parse_filter(converted or {})
+    return converted
+
 
 RECORDS: list[dict[str, Any]] = [
     {"topic": "food", "score": 3, "tags": ["a", "b"]},
