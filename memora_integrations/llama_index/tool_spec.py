@@ -60,12 +60,13 @@ def _listing(title: str, lines: Sequence[str], empty: str) -> str:
 def _model_filter(filter: object) -> Mapping[str, Any] | None:
     """The model's ``filter``; models sometimes send the JSON object as a string."""
     if isinstance(filter, str):
-        if not filter.strip():
+        text = filter
+        if not text.strip():
             return None
         try:
-            filter = json.loads(filter)
+            filter = json.loads(text)
         except ValueError:
-            raise InvalidInputError(f"filter must be a JSON object, got {filter[:80]!r}.") from None
+            raise InvalidInputError(f"filter must be a JSON object, got {text[:80]!r}.") from None
     if filter is None or isinstance(filter, Mapping):
         return filter
     raise InvalidInputError(f"filter must be a JSON object, got {type(filter).__name__}.")
