@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence, Set
 from datetime import datetime
+from typing import Any
 
 from memora_engine.bulk_api import RestoreItem
 from memora_engine.coordinator import ProgressCallback
+from memora_engine.facts_api import FactInput
+from memora_engine.filters import MetadataFilter
 from memora_engine.graph_compat import GraphNamespace
 from memora_engine.inspection_api import IndexStatus
 from memora_engine.memora import Memora
@@ -46,6 +49,7 @@ class SyncMemoraMethods:
         infer: bool | None = None,
         create_if_missing: bool = False,
         config: RunnableConfig | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> tuple[str, datetime]:
         """Blocking :meth:`Memora.save_or_update_interaction_and_memories`."""
         call = self.aio.save_or_update_interaction_and_memories(
@@ -61,6 +65,7 @@ class SyncMemoraMethods:
             infer=infer,
             create_if_missing=create_if_missing,
             config=config,
+            metadata=metadata,
         )
         return self._portal.run(call)
 
@@ -80,6 +85,7 @@ class SyncMemoraMethods:
         rerank_top_n: int = 30,
         mmr_lambda: float | None = None,
         dedupe: bool = False,
+        filter: MetadataFilter | None = None,
     ) -> list[tuple[Memory, float]]:
         """Blocking :meth:`Memora.search_memories_with_scores`."""
         call = self.aio.search_memories_with_scores(
@@ -96,6 +102,7 @@ class SyncMemoraMethods:
             rerank_top_n=rerank_top_n,
             mmr_lambda=mmr_lambda,
             dedupe=dedupe,
+            filter=filter,
         )
         return self._portal.run(call)
 
@@ -115,6 +122,7 @@ class SyncMemoraMethods:
         rerank_top_n: int = 30,
         mmr_lambda: float | None = None,
         dedupe: bool = False,
+        filter: MetadataFilter | None = None,
     ) -> list[Memory]:
         """Blocking :meth:`Memora.search_memories_as_one`."""
         call = self.aio.search_memories_as_one(
@@ -131,6 +139,7 @@ class SyncMemoraMethods:
             rerank_top_n=rerank_top_n,
             mmr_lambda=mmr_lambda,
             dedupe=dedupe,
+            filter=filter,
         )
         return self._portal.run(call)
 
@@ -151,6 +160,7 @@ class SyncMemoraMethods:
         rerank_top_n: int = 30,
         mmr_lambda: float | None = None,
         dedupe: bool = False,
+        filter: MetadataFilter | None = None,
     ) -> list[list[Memory]]:
         """Blocking :meth:`Memora.search_memories_as_batch`."""
         call = self.aio.search_memories_as_batch(
@@ -168,6 +178,7 @@ class SyncMemoraMethods:
             rerank_top_n=rerank_top_n,
             mmr_lambda=mmr_lambda,
             dedupe=dedupe,
+            filter=filter,
         )
         return self._portal.run(call)
 
@@ -225,6 +236,7 @@ class SyncMemoraMethods:
         rerank_top_n: int = 30,
         mmr_lambda: float | None = None,
         dedupe: bool = False,
+        filter: MetadataFilter | None = None,
     ) -> tuple[list[Memory], list[str]]:
         """Blocking :meth:`Memora.recall_memories_for_message`."""
         call = self.aio.recall_memories_for_message(
@@ -244,6 +256,7 @@ class SyncMemoraMethods:
             rerank_top_n=rerank_top_n,
             mmr_lambda=mmr_lambda,
             dedupe=dedupe,
+            filter=filter,
         )
         return self._portal.run(call)
 
@@ -440,6 +453,7 @@ class SyncMemoraMethods:
         skip: int = 0,
         limit: int = 1000,
         resolve_names: bool = True,
+        filter: MetadataFilter | None = None,
     ) -> list[Memory]:
         """Blocking :meth:`Memora.list_memories`."""
         call = self.aio.list_memories(
@@ -450,6 +464,7 @@ class SyncMemoraMethods:
             skip=skip,
             limit=limit,
             resolve_names=resolve_names,
+            filter=filter,
         )
         return self._portal.run(call)
 
@@ -468,6 +483,58 @@ class SyncMemoraMethods:
     def delete_all_memories(self, org_id: str, user_id: str) -> int:
         """Blocking :meth:`Memora.delete_all_memories`."""
         return self._portal.run(self.aio.delete_all_memories(org_id, user_id))
+
+    def add_memories(
+        self,
+        org_id: str,
+        user_id: str,
+        agent_id: str,
+        memories: Sequence[FactInput],
+        *,
+        metadata: Mapping[str, Any] | None = None,
+        infer: bool = False,
+        current_datetime: datetime | None = None,
+        max_retries: int = 3,
+        config: RunnableConfig | None = None,
+    ) -> list[Memory]:
+        """Blocking :meth:`Memora.add_memories`."""
+        call = self.aio.add_memories(
+            org_id,
+            user_id,
+            agent_id,
+            memories,
+            metadata=metadata,
+            infer=infer,
+            current_datetime=current_datetime,
+            max_retries=max_retries,
+            config=config,
+        )
+        return self._portal.run(call)
+
+    def edit_memory(
+        self,
+        org_id: str,
+        user_id: str,
+        memory_id: str,
+        *,
+        memory: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        current_datetime: datetime | None = None,
+    ) -> Memory:
+        """Blocking :meth:`Memora.edit_memory`."""
+        call = self.aio.edit_memory(
+            org_id,
+            user_id,
+            memory_id,
+            memory=memory,
+            metadata=metadata,
+            current_datetime=current_datetime,
+        )
+        return self._portal.run(call)
+
+    def delete_memories(self, org_id: str, user_id: str, *, filter: MetadataFilter) -> int:
+        """Blocking :meth:`Memora.delete_memories`."""
+        return self._portal.run(self.aio.delete_memories(org_id, user_id, filter=filter))
 
     def index_status(self) -> IndexStatus:
         """Blocking :meth:`Memora.index_status`."""

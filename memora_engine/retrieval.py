@@ -15,6 +15,8 @@ from datetime import datetime
 from memora_engine import pipeline
 from memora_engine.errors import ConfigurationError, InvalidInputError
 from memora_engine.filters import (
+    AllOf,
+    Condition,
     FilterNode,
     MetadataFilter,
     matches,
@@ -93,10 +95,8 @@ class MemoryRetrieval:
         )
         check_scope(MemorySearchScope.USER, org_id, user_id, agent_id)
         _check_limit(limit)
-        wanted = parse_optional_filter(filter)
-        stages = SearchStages(
-            time_range, reference_time, reranker, rerank_top_n, mmr_lambda, dedupe
-        )
+        wanted = _within(parse_optional_filter(filter), time_range)
+        stages = SearchStages(reference_time, reranker, rerank_top_n, mmr_lambda, dedupe)
         filter_out = frozenset(filter_out_memory_ids_set or ())
         per_query = await self.vector_db.search_memories(
             queries,
@@ -158,7 +158,8 @@ class MemoryRetrieval:
         Optional stages (keyword-only; none runs by default, see README "Search"):
 
         * ``time_range``: keep only memories obtained inside this
-          :class:`~memora_engine.temporal.TimeRange` (filtered over the top 200 candidates).
+          :class:`~memora_engine.temporal.TimeRange` (pushed down into the vector query, the
+          same as ``filter={"obtained_at": {"$gte": start, "$lt": end}}``).
         * ``reference_time``: time-aware search. A time named in a query ("last week",
           "in May 2023", "yesterday") is resolved relative to it, and memories obtained in that
           time (up to 7 days after) get their score multiplied by 4.
@@ -215,10 +216,8 @@ class MemoryRetrieval:
         )
         scope = check_scope(memory_search_scope, org_id, user_id, agent_id)
         _check_limit(limit)
-        wanted = parse_optional_filter(filter)
-        stages = SearchStages(
-            time_range, reference_time, reranker, rerank_top_n, mmr_lambda, dedupe
-        )
+        wanted = _within(parse_optional_filter(filter), time_range)
+        stages = SearchStages(reference_time, reranker, rerank_top_n, mmr_lambda, dedupe)
         filter_out = frozenset(filter_out_memory_ids_set or ())
         per_query = await self.vector_db.search_memories(
             queries,
@@ -413,6 +412,21 @@ class MemoryRetrieval:
             if chosen is not None:
                 memories = pipeline.keep_chosen(memories, chosen)
         return memories, [m.memory_id for m in memories]
+
+
+def _within(wanted: FilterNode | None, time_range: TimeRange | None) -> FilterNode | None:
+    """``wanted`` narrowed to memories obtained inside ``time_range`` (pushed down like any
+    filter on ``obtained_at``)."""
+    if time_range is None:
+        return wanted
+    if not isinstance(time_range, TimeRange):
+        raise InvalidInputError("time_range must be a memora_engine.TimeRange.")
+    parts: list[FilterNode] = [] if wanted is None else [wanted]
+    if time_range.start is not None:
+        parts.append(Condition("obtained_at", "$gte", time_range.start))
+    if time_range.end is not None:
+        parts.append(Condition("obtained_at", "$lt", time_range.end))
+    return parts[0] if len(parts) == 1 else AllOf(tuple(parts))
 
 
 def _kept_by(wanted: FilterNode | None, memory: Memory) -> bool:

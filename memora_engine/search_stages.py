@@ -1,7 +1,7 @@
 """Optional stages of a search after the vector store's fusion (pure except the reranker call).
 
-Order: time (filter by ``time_range``; boost hits inside the time a query names, resolved against
-``reference_time``) -> merge per-query lists -> graph resolution (in ``retrieval.py``) ->
+Order: time (boost hits inside the time a query names, resolved against ``reference_time``; a
+``time_range`` is not a stage but a filter pushed into the store query) -> merge per-query lists -> graph resolution (in ``retrieval.py``) ->
 reranker on the top ``rerank_top_n`` -> near-duplicate removal / MMR -> ``limit``.
 With no option set, no stage runs and the store is asked for exactly ``limit`` hits as before.
 """
@@ -22,25 +22,22 @@ from memora_engine.rerank import (
     word_overlap,
 )
 from memora_engine.schema.models import Memory
-from memora_engine.temporal import TimeRange, resolve_time_range
+from memora_engine.temporal import resolve_time_range
 from memora_engine.vector_db.base import ScoredMemory
 from memora_engine.vector_db.fusion import boost_in_range
 
-__all__ = ["FILTER_DEPTH", "TIME_BOOST", "TIME_SLACK_DAYS", "SearchStages"]
+__all__ = ["TIME_BOOST", "TIME_SLACK_DAYS", "SearchStages"]
 
 #: Score factor of hits obtained inside the time a query names (chosen on LoCoMo dev).
 TIME_BOOST = 4.0
 #: Hits obtained up to this long after the named time count as inside (facts are told later).
 TIME_SLACK_DAYS = 7
-#: Candidates fetched per query when a time range filters them.
-FILTER_DEPTH = 200
 
 
 @dataclass(frozen=True)
 class SearchStages:
     """The optional stages one search call asked for (validated; see the search docstrings)."""
 
-    time_range: TimeRange | None = None
     reference_time: datetime | None = None
     reranker: Reranker | None = None
     rerank_top_n: int = 30
@@ -48,8 +45,6 @@ class SearchStages:
     dedupe: bool = False
 
     def __post_init__(self) -> None:
-        if self.time_range is not None and not isinstance(self.time_range, TimeRange):
-            raise InvalidInputError("time_range must be a memora_engine.TimeRange.")
         if self.reference_time is not None:
             object.__setattr__(
                 self, "reference_time", ensure_aware(self.reference_time, name="reference_time")
@@ -65,7 +60,6 @@ class SearchStages:
         """Whether any stage runs (if not, the search is exactly the plain one)."""
         return any(
             (
-                self.time_range is not None,
                 self.reference_time is not None,
                 self.reranker is not None,
                 self.mmr_lambda is not None,
@@ -77,21 +71,15 @@ class SearchStages:
         """How many hits to ask the store for per query (``None``: the caller's ``limit``)."""
         if not self.active:
             return limit
-        wanted = limit or default_limit
-        if self.time_range is not None:
-            return max(wanted, FILTER_DEPTH)
-        return max(wanted, self.rerank_top_n)
+        return max(limit or default_limit, self.rerank_top_n)
 
     def apply_time(
         self, queries: Sequence[str], per_query: Sequence[Sequence[ScoredMemory]]
     ) -> list[list[ScoredMemory]]:
-        """Filter by ``time_range``, then boost hits inside the time each query names."""
+        """Boost hits inside the time each query names."""
         out: list[list[ScoredMemory]] = []
         for query, hits in zip(queries, per_query, strict=True):
             kept = list(hits)
-            if self.time_range is not None:
-                window = self.time_range
-                kept = [(m, s) for m, s in kept if window.contains(m.obtained_at)]
             if self.reference_time is not None:
                 named = resolve_time_range(query, self.reference_time)
                 if named is not None:

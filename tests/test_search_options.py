@@ -55,7 +55,7 @@ async def world(
 async def test_time_range_keeps_only_memories_obtained_inside(
     world: tuple[Memora, str, str],
 ) -> None:
-    """If this fails, check SearchStages.apply_time (filter on the hit's obtained_at)."""
+    """If this fails, check retrieval._within (time_range pushed down as an obtained_at filter)."""
     memora, org, user = world
     july = TimeRange(
         datetime(2023, 7, 1, tzinfo=timezone.utc), datetime(2023, 8, 1, tzinfo=timezone.utc)
