@@ -19,6 +19,7 @@ from memora_engine import SyncMemora
 from memora_engine.cli import CliState, app
 from memora_engine.cli.filter_options import build_filter, build_metadata
 from memora_engine.errors import InvalidInputError
+from memora_engine.testing.scripted import ScriptedChatModel
 from tests.integrations.llamaindex_support import LISBON, FactScript
 
 _ENV = ("MEMORA_LLM_MODEL", "MEMORA_PATH", "MEMORA_CONFIG", "MEMORA_ORG_ID", "MEMORA_USER_ID")
@@ -257,3 +258,25 @@ def test_add_with_infer_makes_a_contradicting_fact_the_new_version(store: list[s
     no_model = invoke(["memories", "add", "x y", *store, "--agent", "helper", "--infer"])
     assert no_model.exit_code == 1, no_model.output
     assert "--infer needs a chat model" in no_model.output
+
+
+def test_chat_recalls_only_matching_memories_and_labels_what_it_saves(store: list[str]) -> None:
+    model = ScriptedChatModel(responder=lambda messages: "Enjoy!")
+    chat = [*store, "--agent", "helper", "--raw", "--filter", "topic=health"]
+    result = CliRunner().invoke(
+        app,
+        ["chat", *chat, "--meta", "channel=chat", "--show-recall"],
+        obj=CliState(llm=model),
+        input="What food should Jake cook tonight?\n/quit\n",
+    )
+    assert result.exit_code == 0, result.output
+    prompt = str(model.calls[-1][-1].content)
+    assert "Jake runs every morning" in prompt  # the only health memory
+    assert "curry" not in prompt
+    assert "ramen" not in prompt
+    saved = ok_json(["memories", "list", *store, "--filter", "channel=chat"])
+    assert sorted(m["memory"] for m in saved) == ["Enjoy!", "What food should Jake cook tonight?"]
+    bad = CliRunner().invoke(
+        app, ["chat", *store, "--filter", "x"], obj=CliState(llm=model), input="/quit\n"
+    )
+    bad_input(bad, "--filter takes key=value")
