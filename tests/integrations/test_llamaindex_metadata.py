@@ -36,6 +36,7 @@ from tests.integrations.llamaindex_support import (
     transcript,
 )
 
+README = Path(__file__).resolve().parents[2] / "README.md"
 SUPPORT = MetadataFilters(filters=[MetadataFilter(key="channel", value="support")])
 
 
@@ -225,3 +226,31 @@ def test_adapters_refuse_filters_memora_cannot_express(memora: Memora, tenant: T
         )
     with pytest.raises(InvalidInputError, match="metadata must be a dict"):
         MemoraMemoryBlock(memora, org_id=ids[0], user_id=ids[1], agent_id=ids[2], metadata=[1])
+
+
+async def test_readme_llamaindex_filters_example_runs_as_written(
+    memora: Memora, tenant: Tenant
+) -> None:
+    """If this fails, the README's LlamaIndex "Metadata and filters" example is out of date."""
+    import ast
+
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+    [code] = [b for b in blocks if "to_memora_filter(support)" in b]
+    namespace: dict[str, object] = {"memora": memora}
+    compiled = compile(code, str(README), "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
+    awaitable = eval(compiled, namespace)
+    if awaitable is not None:
+        await awaitable
+    memory = namespace["memory"]
+    assert isinstance(memory, MemoraMemory)
+    assert memory.metadata == {"channel": "support", "priority": 2}
+    assert [t.metadata.name for t in namespace["tools"]] == [  # type: ignore[attr-defined]
+        "search_memories",
+        "save_memory",
+        "memory_history",
+        "delete_memory",
+    ]
+    await memory.aput(ChatMessage(role="user", content="My pan is broken."))
+    await memory.aput(ChatMessage(role="assistant", content="A new one is on its way."))
+    found = await memora.list_memories(tenant.org_id, tenant.user_id, filter={"priority": 2})
+    assert len(found) == 2
