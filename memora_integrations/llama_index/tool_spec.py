@@ -19,6 +19,7 @@ so the agent can recover; a wrong argument name reaches the model the same way (
 
 import inspect
 import json
+import re
 from collections.abc import Coroutine, Mapping, Sequence
 from typing import Any, ClassVar, TypeVar
 
@@ -55,6 +56,33 @@ def _line(memory: Memory, score: float | None = None) -> str:
 
 def _listing(title: str, lines: Sequence[str], empty: str) -> str:
     return "\n".join([title, *lines]) if lines else empty
+
+
+_ARG = re.compile(r"^(\w+)\s*\(.*?\):\s*(.*)$")
+
+
+def _arg_docs(doc: str) -> dict[str, str]:
+    """Each argument's whole description from a Google-style ``Args:`` section (LlamaIndex's
+    own parser keeps the first line only)."""
+    docs: dict[str, str] = {}
+    current: str | None = None
+    inside = False
+    for line in doc.splitlines():
+        stripped = line.strip()
+        if stripped == "Args:":
+            inside = True
+            continue
+        if not inside:
+            continue
+        if stripped and not line.startswith(" "):
+            break  # the next section
+        match = _ARG.match(stripped)
+        if match and line.startswith("    ") and not line.startswith("     "):
+            current = match.group(1)
+            docs[current] = match.group(2)
+        elif stripped and current is not None:
+            docs[current] += " " + stripped
+    return docs
 
 
 def _model_filter(filter: object) -> Mapping[str, Any] | None:
@@ -150,17 +178,25 @@ class MemoraToolSpec(BaseToolSpec):
         self, fn_name: str, spec_functions: list[SPEC_FUNCTION_TYPE] | None = None
     ) -> ToolMetadata | None:
         """Tool metadata: ``name(signature)`` plus the method's docstring, dedented; argument
-        descriptions come from its ``Args:`` section."""
+        descriptions come from its ``Args:`` section (whole entries, continuation lines too)."""
         fn = getattr(self, fn_name)
-        description = f"{fn_name}{inspect.signature(fn)}\n{inspect.cleandoc(fn.__doc__ or '')}"
-        return FunctionTool.from_defaults(fn=fn, name=fn_name, description=description).metadata
+        doc = inspect.cleandoc(fn.__doc__ or "")
+        description = f"{fn_name}{inspect.signature(fn)}\n{doc}"
+        metadata = FunctionTool.from_defaults(fn=fn, name=fn_name, description=description).metadata
+        schema = metadata.fn_schema
+        if schema is not None:
+            for name, text in _arg_docs(doc).items():
+                if name in schema.model_fields:
+                    schema.model_fields[name].description = text
+            schema.model_rebuild(force=True)
+        return metadata
 
     def _sync(self, coro: Coroutine[Any, Any, T]) -> T:
         return self._runner.run(coro)
 
     # ------------------------------------------------------------------ search
     def search_memories(
-        self, query: str, limit: int = 5, filter: dict[str, Any] | None = None
+        self, query: str, limit: int = 5, filter: dict[str, object] | None = None
     ) -> str:
         """Search the long-term memory about the user: facts, preferences, people, plans and
         events from earlier conversations. Use it before answering anything that may depend on
@@ -178,7 +214,7 @@ class MemoraToolSpec(BaseToolSpec):
         return self._sync(self._search(query, limit, filter))
 
     async def asearch_memories(
-        self, query: str, limit: int = 5, filter: dict[str, Any] | None = None
+        self, query: str, limit: int = 5, filter: dict[str, object] | None = None
     ) -> str:
         """Async twin of search_memories."""
         return await self._runner.arun(self._search(query, limit, filter))
@@ -200,7 +236,7 @@ class MemoraToolSpec(BaseToolSpec):
         )
 
     # ------------------------------------------------------------------ save
-    def save_memory(self, text: str, metadata: dict[str, Any] | None = None) -> str:
+    def save_memory(self, text: str, metadata: dict[str, object] | None = None) -> str:
         """Save something worth remembering about the user for future conversations, e.g. a
         preference, a fact about their life, or a plan. Write one clear statement. If it
         changes something saved before (a new address, a changed plan), the old memory is kept
@@ -214,7 +250,7 @@ class MemoraToolSpec(BaseToolSpec):
         """
         return self._sync(self._save(text, metadata, run_config_for(self.run_config)))
 
-    async def asave_memory(self, text: str, metadata: dict[str, Any] | None = None) -> str:
+    async def asave_memory(self, text: str, metadata: dict[str, object] | None = None) -> str:
         """Async twin of save_memory."""
         return await self._runner.arun(self._save(text, metadata, run_config_for(self.run_config)))
 

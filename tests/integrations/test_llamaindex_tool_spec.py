@@ -60,7 +60,7 @@ def test_tool_list_shape(tools: dict[str, FunctionTool]) -> None:
         assert tool.async_fn.__name__ == f"a{name}"
     search = tools["search_memories"].metadata
     assert search.description.startswith(
-        "search_memories(query: str, limit: int = 5, filter: dict[str, Any] | None = None) -> str"
+        "search_memories(query: str, limit: int = 5, filter: dict[str, object] | None = None) -> str"
     )
     assert "long-term memory about the user" in search.description
     schema = search.get_parameters_dict()
