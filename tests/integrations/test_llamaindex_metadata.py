@@ -187,6 +187,37 @@ async def test_tool_spec_search_filter_and_save_metadata(memora: Memora, tenant:
     assert "pasta" in as_text.content
     assert "birthday" not in as_text.content
 
+    unlabelled = MemoraToolSpec(
+        memora,
+        tenant.org_id,
+        tenant.user_id,
+        tenant.agent_id,
+        filters=MetadataFilters(
+            filters=[MetadataFilter(key="channel", value=None, operator=FilterOperator.IS_EMPTY)]
+        ),
+    )
+    empty = await unlabelled.asearch_memories("cooking pan", limit=10)
+    assert empty.startswith("2 memories"), empty  # the two saves above: no channel key
+    assert "sales" not in empty
+    await spec.asave_memory("The user collects copper pans.", {"tags": ["copper", "pans"]})
+    tagged = MemoraToolSpec(
+        memora,
+        tenant.org_id,
+        tenant.user_id,
+        tenant.agent_id,
+        filters=MetadataFilters(
+            filters=[
+                MetadataFilter(key="tags", value=["pans", "iron"], operator=FilterOperator.ANY)
+            ]
+        ),
+    )
+    assert "copper pans" in tagged.search_memories("cooking pan")
+    every = MetadataFilters(
+        filters=[MetadataFilter(key="tags", value=["copper", "iron"], operator=FilterOperator.ALL)]
+    )
+    none = MemoraToolSpec(memora, tenant.org_id, tenant.user_id, tenant.agent_id, filters=every)
+    assert none.search_memories("cooking pan") == "No stored memory matches that query."
+
     with pytest.raises(InvalidInputError, match=r"\$regex"):
         await tools["search_memories"].acall(query="pan", filter={"topic": {"$regex": "p"}})
     with pytest.raises(InvalidInputError, match="JSON object"):
