@@ -4,7 +4,8 @@
 async implementation. The docstrings below are what the model reads as tool descriptions. The
 tool names and argument names are the LangChain tools' (``search_memories(query, limit,
 filter)``, ``save_memory(text, metadata)``, ``memory_history(memory_id)``,
-``delete_memory(memory_id)``). The model writes ``filter`` in Memora's filter language (a JSON
+``delete_memory(memory_id)``; opt-in with ``include``: ``add_memories(facts, metadata)``,
+``edit_memory(memory_id, text, metadata)``). The model writes ``filter`` in Memora's filter language (a JSON
 object, README "Metadata and filters"); the spec's own ``filters`` (LlamaIndex
 ``MetadataFilters`` or a Memora filter dict, set by you) are AND-combined with it.
 
@@ -18,19 +19,24 @@ so the agent can recover; a wrong argument name reaches the model the same way (
 """
 
 import inspect
-import json
-import re
-from collections.abc import Coroutine, Mapping, Sequence
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from llama_index.core.tools import FunctionTool, ToolMetadata
 from llama_index.core.tools.tool_spec.base import SPEC_FUNCTION_TYPE, BaseToolSpec
 
 from memora_engine.errors import InvalidInputError, MemoryNotFoundError
-from memora_engine.schema import Memory
 from memora_engine.tracing import RunnableConfig
+from memora_integrations.llama_index._fact_tools import FactTools
 from memora_integrations.llama_index._runtime import CoreRunner, MemoraLike, run_config_for
 from memora_integrations.llama_index._session import ensure_tenant
+from memora_integrations.llama_index._tool_support import (
+    arg_docs,
+    listing,
+    memory_line,
+    merged,
+    model_filter,
+)
 from memora_integrations.llama_index.filters import (
     FilterLike,
     and_filters,
@@ -40,78 +46,20 @@ from memora_integrations.llama_index.filters import (
 
 __all__ = ["MemoraToolSpec"]
 
-T = TypeVar("T")
+
+#: The tools, by the names ``include`` takes (the LangChain ``create_memora_tools`` kinds).
+TOOL_FUNCTIONS: dict[str, SPEC_FUNCTION_TYPE] = {
+    "search": ("search_memories", "asearch_memories"),
+    "save": ("save_memory", "asave_memory"),
+    "history": ("memory_history", "amemory_history"),
+    "delete": ("delete_memory", "adelete_memory"),
+    "add": ("add_memories", "aadd_memories"),
+    "edit": ("edit_memory", "aedit_memory"),
+}
+DEFAULT_TOOLS = ("search", "save", "history", "delete")
 
 
-def _line(memory: Memory, score: float | None = None) -> str:
-    scored = f" | relevance {score:.3f}" if score is not None else ""
-    labels = (
-        f" | metadata {json.dumps(memory.metadata, ensure_ascii=False)}" if memory.metadata else ""
-    )
-    return (
-        f"- memory_id={memory.memory_id} | learned {memory.obtained_at:%Y-%m-%d}{scored}"
-        f"{labels} | {memory.memory}"
-    )
-
-
-def _listing(title: str, lines: Sequence[str], empty: str) -> str:
-    return "\n".join([title, *lines]) if lines else empty
-
-
-_ARG = re.compile(r"^(\w+)\s*\(.*?\):\s*(.*)$")
-
-
-def _arg_docs(doc: str) -> dict[str, str]:
-    """Each argument's whole description from a Google-style ``Args:`` section (LlamaIndex's
-    own parser keeps the first line only)."""
-    docs: dict[str, str] = {}
-    current: str | None = None
-    inside = False
-    for line in doc.splitlines():
-        stripped = line.strip()
-        if stripped == "Args:":
-            inside = True
-            continue
-        if not inside:
-            continue
-        if stripped and not line.startswith(" "):
-            break  # the next section
-        match = _ARG.match(stripped)
-        if match and line.startswith("    ") and not line.startswith("     "):
-            current = match.group(1)
-            docs[current] = match.group(2)
-        elif stripped and current is not None:
-            docs[current] += " " + stripped
-    return docs
-
-
-def _model_filter(filter: object) -> Mapping[str, Any] | None:
-    """The model's ``filter``; models sometimes send the JSON object as a string."""
-    if isinstance(filter, str):
-        text = filter
-        if not text.strip():
-            return None
-        try:
-            filter = json.loads(text)
-        except ValueError:
-            raise InvalidInputError(f"filter must be a JSON object, got {text[:80]!r}.") from None
-    if filter is None or isinstance(filter, Mapping):
-        return filter
-    raise InvalidInputError(f"filter must be a JSON object, got {type(filter).__name__}.")
-
-
-def _merged(
-    given: Mapping[str, Any] | None, fixed: Mapping[str, Any] | None
-) -> dict[str, Any] | None:
-    """The model's metadata with the spec's own on top (``None`` when neither is set)."""
-    if given is None and fixed is None:
-        return None
-    if given is not None and not isinstance(given, Mapping):
-        raise InvalidInputError(f"metadata must be a JSON object, got {type(given).__name__}.")
-    return {**(given or {}), **(fixed or {})}
-
-
-class MemoraToolSpec(BaseToolSpec):
+class MemoraToolSpec(FactTools, BaseToolSpec):
     """Search, save, inspect and delete one user's Memora memories from a LlamaIndex agent.
 
     Every tool is scoped to ``(org_id, user_id)``; saves are attributed to ``agent_id``.
@@ -131,8 +79,12 @@ class MemoraToolSpec(BaseToolSpec):
         create_missing: Create the org, user and agent on the first save if they are missing.
         filters: Applied to every search, AND-combined with the model's ``filter``
             (LlamaIndex ``MetadataFilters`` or a Memora filter dict).
-        metadata: Given to every memory ``save_memory`` creates; its keys win over the
-            model's ``metadata``.
+        metadata: Given to every memory ``save_memory`` / ``add_memories`` creates (and to
+            ``edit_memory``'s new labels); its keys win over the model's ``metadata``.
+        include: Which tools ``to_tool_list()`` gives: by default search, save, history and
+            delete; add ``"add"`` (``add_memories``: facts stored verbatim, or compared with
+            stored memories when ``infer=True``) and ``"edit"`` (``edit_memory``: correct a
+            memory's text and/or metadata).
 
     Examples:
         >>> from llama_index.core.agent.workflow import FunctionAgent
@@ -142,10 +94,7 @@ class MemoraToolSpec(BaseToolSpec):
     """
 
     spec_functions: ClassVar[list[SPEC_FUNCTION_TYPE]] = [  # type: ignore[misc]
-        ("search_memories", "asearch_memories"),
-        ("save_memory", "asave_memory"),
-        ("memory_history", "amemory_history"),
-        ("delete_memory", "adelete_memory"),
+        TOOL_FUNCTIONS[kind] for kind in DEFAULT_TOOLS
     ]
 
     def __init__(
@@ -161,8 +110,15 @@ class MemoraToolSpec(BaseToolSpec):
         create_missing: bool = False,
         filters: FilterLike | None = None,
         metadata: Mapping[str, Any] | None = None,
+        include: Sequence[str] = DEFAULT_TOOLS,
     ) -> None:
         check_adapter_options({"filters": filters, "metadata": metadata})
+        unknown = [kind for kind in include if kind not in TOOL_FUNCTIONS]
+        if unknown or isinstance(include, str):
+            raise InvalidInputError(
+                f"Unknown tool kinds {unknown or [include]}; choose from {list(TOOL_FUNCTIONS)}."
+            )
+        self.spec_functions = [TOOL_FUNCTIONS[kind] for kind in include]  # type: ignore[misc]
         self._runner = CoreRunner(memora)
         self.filters = to_memora_filter(filters)
         self.metadata = dict(metadata) if metadata is not None else None
@@ -185,14 +141,11 @@ class MemoraToolSpec(BaseToolSpec):
         metadata = FunctionTool.from_defaults(fn=fn, name=fn_name, description=description).metadata
         schema = metadata.fn_schema
         if schema is not None:
-            for name, text in _arg_docs(doc).items():
+            for name, text in arg_docs(doc).items():
                 if name in schema.model_fields:
                     schema.model_fields[name].description = text
             schema.model_rebuild(force=True)
         return metadata
-
-    def _sync(self, coro: Coroutine[Any, Any, T]) -> T:
-        return self._runner.run(coro)
 
     # ------------------------------------------------------------------ search
     def search_memories(
@@ -227,11 +180,11 @@ class MemoraToolSpec(BaseToolSpec):
             agent_id=self.agent_id,
             search_across_agents=self.search_across_agents,
             limit=limit,
-            filter=and_filters(self.filters, _model_filter(filter)),
+            filter=and_filters(self.filters, model_filter(filter)),
         )
-        return _listing(
+        return listing(
             f"{len(scored)} memories, most relevant first:",
-            [_line(memory, score) for memory, score in scored],
+            [memory_line(memory, score) for memory, score in scored],
             "No stored memory matches that query.",
         )
 
@@ -267,14 +220,14 @@ class MemoraToolSpec(BaseToolSpec):
             [{"role": "user", "content": text}],
             infer=self.infer,
             config=config,
-            metadata=_merged(metadata, self.metadata),
+            metadata=merged(metadata, self.metadata),
         )
         interaction = await core.get_interaction(
             self.org_id, self.user_id, interaction_id, with_messages=False, with_memories=True
         )
-        return _listing(
+        return listing(
             f"Saved {len(interaction.memories)} memories:",
-            [_line(memory) for memory in interaction.memories],
+            [memory_line(memory) for memory in interaction.memories],
             "Nothing new to remember: the memory store already knows this.",
         )
 
@@ -296,10 +249,10 @@ class MemoraToolSpec(BaseToolSpec):
     async def _history(self, memory_id: str) -> str:
         chain = await self._runner.core.get_memory_history(self.org_id, self.user_id, memory_id)
         lines = [
-            _line(memory) + (" (current)" if index == 0 else " (superseded)")
+            memory_line(memory) + (" (current)" if index == 0 else " (superseded)")
             for index, memory in enumerate(chain)
         ]
-        return _listing(f"{len(chain)} versions, newest first:", lines, "No versions found.")
+        return listing(f"{len(chain)} versions, newest first:", lines, "No versions found.")
 
     # ------------------------------------------------------------------ delete
     def delete_memory(self, memory_id: str) -> str:

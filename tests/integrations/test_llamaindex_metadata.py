@@ -285,3 +285,44 @@ async def test_readme_llamaindex_filters_example_runs_as_written(
     await memory.aput(ChatMessage(role="assistant", content="A new one is on its way."))
     found = await memora.list_memories(tenant.org_id, tenant.user_id, filter={"priority": 2})
     assert len(found) == 2
+
+
+async def test_opt_in_add_and_edit_tools(memora: Memora, tenant: Tenant) -> None:
+    """``include=(..., "add", "edit")`` adds the fact tools; their metadata is stored exactly."""
+    spec = MemoraToolSpec(
+        memora,
+        tenant.org_id,
+        tenant.user_id,
+        tenant.agent_id,
+        include=("search", "add", "edit"),
+        metadata={"source": "agent"},
+    )
+    tools = {t.metadata.name: t for t in spec.to_tool_list()}
+    assert sorted(tools) == ["add_memories", "edit_memory", "search_memories"]
+    assert tools["add_memories"].async_fn.__name__ == "aadd_memories"
+    schema = tools["edit_memory"].metadata.get_parameters_dict()
+    assert schema["required"] == ["memory_id"]
+    assert "replacing the memory's labels" in schema["properties"]["metadata"]["description"]
+
+    added = await tools["add_memories"].acall(
+        facts=["The user is vegetarian", "The user lives in Porto"], metadata={"topic": "me"}
+    )
+    assert added.content.startswith("Added 2 memories:"), added.content
+    porto = next(
+        m for m in await memora.list_memories(tenant.org_id, tenant.user_id) if "Porto" in m.memory
+    )
+    assert porto.metadata == {"topic": "me", "source": "agent"}
+
+    moved = tools["edit_memory"].call(memory_id=porto.memory_id, text="The user lives in Lisbon")
+    assert "The user lives in Lisbon" in moved.content
+    history = await memora.get_memory_history(tenant.org_id, tenant.user_id, porto.memory_id)
+    assert [m.memory for m in history] == ["The user lives in Lisbon", "The user lives in Porto"]
+    assert history[0].metadata == {"topic": "me", "source": "agent"}  # inherited
+    relabelled = await tools["edit_memory"].acall(
+        memory_id=history[0].memory_id, metadata={"topic": "home"}
+    )
+    assert '"topic": "home"' in relabelled.content
+    with pytest.raises(InvalidInputError, match="needs a new memory text"):
+        tools["edit_memory"].call(memory_id=history[0].memory_id)
+    with pytest.raises(InvalidInputError, match="Unknown tool kinds"):
+        MemoraToolSpec(memora, *(tenant.org_id, tenant.user_id, tenant.agent_id), include=("x",))
