@@ -205,3 +205,30 @@ async def test_conversation_metadata_goes_to_the_memories_extracted(tmp_path: Pa
         [memory] = await memora.list_memories("acme", "jake", filter={"source": "crm"})
         assert memory.memory == "I live in Lyon."
         assert _typed(memory.metadata) == _typed({"source": "crm", "batch": 7})
+
+
+async def test_cli_export_and_interactions_show_carry_metadata(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from memora_engine.cli import CliState, app
+
+    source = tmp_path / "source"
+    ids = await _seed(source)
+    out = tmp_path / "cli.jsonl"
+    done = CliRunner().invoke(
+        app, ["export", "--path", str(source), "-o", str(out)], obj=CliState()
+    )
+    assert done.exit_code == 0, done.output
+    assert _typed(_memories_of(out)[ids["rich"]]["metadata"]) == _typed(RICH)
+    async with await Memora.embedded(source) as memora:
+        rich = await memora.get_memory("acme", "jake", ids["rich"])
+    shown = CliRunner().invoke(
+        app,
+        [
+            *["interactions", "show", str(rich.interaction_id)],
+            *["--org", "acme", "--user", "jake", "--path", str(source)],
+        ],
+        obj=CliState(),
+    )
+    assert shown.exit_code == 0, shown.output
+    assert '"pinned": true' in shown.output

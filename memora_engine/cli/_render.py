@@ -163,6 +163,8 @@ def interaction_tree(interaction: Interaction, *, label: str | None = None) -> T
         node = memories.add(f"[green]{memory.memory}[/] [dim]{memory.memory_id}[/]")
         positions = [f"#{m.msg_position}" for m in memory.message_sources]
         node.add(f"[dim]sources: {', '.join(positions) or 'none (truncated)'}[/]")
+        if memory.metadata:
+            node.add(f"[dim]metadata: {escape(fmt_metadata(memory))}[/]")
     return tree
 
 
