@@ -172,7 +172,7 @@ def search(
 # ---------------------------------------------------------------------- memories
 @click.group(cls=MemoraGroup)
 def memories() -> None:
-    """List, show, trace and delete a user's memories."""
+    """List, add, edit, show, trace and delete a user's memories (filters: --filter ...)."""
 
 
 @memories.command("list")
