@@ -47,6 +47,7 @@ from llama_index.core.vector_stores.types import (
 )
 
 from memora_engine.errors import InvalidInputError
+from memora_engine.filters import parse_optional_filter, validate_metadata
 
 __all__ = [
     "FilterLike",
@@ -93,16 +94,15 @@ def check_adapter_options(data: Mapping[str, Any]) -> None:
     """Check the ``filters`` and ``metadata`` options of an adapter before it is built, so bad
     ones raise :class:`~memora_engine.errors.InvalidInputError` (not a pydantic error).
 
-    The engine checks the rest (its filter language, the metadata limits) when they are used.
-
     Raises:
         InvalidInputError: ``filters`` LlamaIndex cannot express in Memora (see
-            :func:`to_memora_filter`), or ``metadata`` that is not a dict.
+            :func:`to_memora_filter`) or outside Memora's filter language, or ``metadata`` that
+            is not a dict within the metadata limits.
     """
-    to_memora_filter(data.get("filters"))
+    parse_optional_filter(to_memora_filter(data.get("filters")))
     metadata = data.get("metadata")
-    if metadata is not None and not isinstance(metadata, Mapping):
-        raise InvalidInputError(f"metadata must be a dict, got {type(metadata).__name__}.")
+    if metadata is not None:
+        validate_metadata(metadata)
 
 
 def and_filters(*filters: Mapping[str, Any] | None) -> dict[str, Any] | None:

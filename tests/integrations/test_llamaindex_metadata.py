@@ -257,6 +257,11 @@ def test_adapters_refuse_filters_memora_cannot_express(memora: Memora, tenant: T
         )
     with pytest.raises(InvalidInputError, match="metadata must be a dict"):
         MemoraMemoryBlock(memora, org_id=ids[0], user_id=ids[1], agent_id=ids[2], metadata=[1])
+    # Memora's own language and limits are checked when the adapter is built, not at first use.
+    with pytest.raises(InvalidInputError, match="unknown filter operator"):
+        MemoraToolSpec(memora, *ids, filters={"topic": {"$regex": "pan"}})
+    with pytest.raises(InvalidInputError, match="reserved"):
+        MemoraMemory.from_defaults(memora, *ids, metadata={"agent_id": "x"})
 
 
 async def test_readme_llamaindex_filters_example_runs_as_written(
