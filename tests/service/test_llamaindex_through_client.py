@@ -171,3 +171,25 @@ async def test_llama_tool_spec_filter_and_metadata(served: Served, user: str) ->
         await tools["save_memory"].acall(text="I paint watercolours", metadata={"topic": "art"})
         [art] = await memora.list_memories(ORG_A, user, filter={"topic": "art"})
         assert art.metadata == {"topic": "art", "via": "tool"}
+
+
+async def test_block_filters_and_metadata_through_the_async_client(
+    served: Served, user: str
+) -> None:
+    async with MemoraClient(served.url, served.keys.org_a) as memora:
+        block = MemoraMemoryBlock(
+            memora,
+            org_id=ORG_A,
+            user_id=user,
+            agent_id=AGENT_A,
+            eager=True,
+            filters={"topic": "food"},
+            metadata={"channel": "block"},
+        )
+        memory = Memory.from_defaults(session_id="li-filtered-block", memory_blocks=[block])
+        await memory.aput(ChatMessage(role="user", content="Any allergies or breakfast habits?"))
+        system = (await memory.aget())[0].content or ""
+        assert "I eat porridge for breakfast" in system
+        assert "peanuts" not in system  # topic health
+        [saved] = await memora.list_memories(ORG_A, user, filter={"channel": "block"})
+        assert saved.memory == "Any allergies or breakfast habits?"
