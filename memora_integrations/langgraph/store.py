@@ -58,6 +58,7 @@ from memora_integrations.langchain._runtime import (
 from memora_integrations.langgraph.memory import thread_interaction_id
 from memora_integrations.langgraph.store_filters import (
     PARTIAL_KEY,
+    check_store_filter,
     matches_filter,
     pushdown_filter,
     value_metadata,
@@ -255,6 +256,7 @@ class MemoraStore(BaseStore):
                 )
             if len(op.namespace_prefix) > 1:
                 self._split(op.namespace_prefix)
+            check_store_filter(op.filter)
             if op.limit < 1 or op.offset < 0 or op.limit + op.offset > MAX_PAGE_LIMIT:
                 raise InvalidInputError(
                     f"search needs limit >= 1, offset >= 0, limit + offset <= {MAX_PAGE_LIMIT}."

@@ -30,9 +30,16 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from memora_engine.errors import InvalidInputError
 from memora_engine.schema import MemoryToStore
 
-__all__ = ["PARTIAL_KEY", "matches_filter", "pushdown_filter", "value_metadata"]
+__all__ = [
+    "PARTIAL_KEY",
+    "check_store_filter",
+    "matches_filter",
+    "pushdown_filter",
+    "value_metadata",
+]
 
 #: Metadata marker of an item whose value has fields a filter could match that did not fit
 #: the metadata limits (pushed-down filters always let such items through to the check).
@@ -63,7 +70,34 @@ def _is_number(value: object) -> bool:
 
 
 def _is_ops(wanted: object) -> bool:
-    return isinstance(wanted, Mapping) and bool(wanted) and all(k in _OPS for k in wanted)
+    """Whether a filter value is an operator dict (any ``$`` key; checked by
+    :func:`check_store_filter`) rather than a value to compare with."""
+    return isinstance(wanted, Mapping) and any(str(k).startswith("$") for k in wanted)
+
+
+def check_store_filter(filter_: object) -> None:
+    """Refuse a search filter LangGraph's stores refuse: not a dict, or an unknown operator.
+
+    Raises:
+        InvalidInputError: naming the problem.
+    """
+    if filter_ is None:
+        return
+    if not isinstance(filter_, Mapping):
+        raise InvalidInputError(f"a store filter must be a dict, got {type(filter_).__name__}.")
+    for key, wanted in filter_.items():
+        if not isinstance(key, str) or key.startswith("$"):
+            raise InvalidInputError(
+                f"store filter keys are value fields, got {key!r} (MemoraStore takes "
+                "LangGraph's filters: field -> value or {operator: value})."
+            )
+        if _is_ops(wanted):
+            unknown = sorted(str(op) for op in wanted if op not in _OPS)
+            if unknown:
+                raise InvalidInputError(
+                    f"unknown store filter operator {unknown[0]!r} on {key!r}; use one of "
+                    f"{', '.join(_OPS)}."
+                )
 
 
 def value_metadata(value: Mapping[str, Any]) -> dict[str, Any]:
