@@ -19,9 +19,8 @@ Mapping (see the class docstring for the details):
 from __future__ import annotations
 
 import contextlib
-import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -57,64 +56,25 @@ from memora_integrations.langchain._runtime import (
 )
 from memora_integrations.langgraph.memory import thread_interaction_id
 from memora_integrations.langgraph.store_filters import (
-    PARTIAL_KEY,
     check_store_filter,
     matches_filter,
     pushdown_filter,
     value_metadata,
 )
+from memora_integrations.langgraph.store_values import (
+    STORE_ROLE,
+    item_record,
+    key_memory_id,
+    plain_value,
+    put_record,
+    value_text,
+)
 
-__all__ = ["STORE_ROLE", "MemoraStore", "matches_filter"]
+__all__ = ["STORE_ROLE", "MemoraStore", "key_memory_id", "matches_filter", "value_text"]
 
-#: Role of the message block that records a ``put`` (its content is the key and the value).
-STORE_ROLE = "langgraph-store"
 #: Largest page the store asks the engine for (the engine's list limit).
 MAX_PAGE_LIMIT = 10_000
-_KEY_NAMESPACE = uuid.UUID("9b1c52e4-5a43-4f0e-8a53-5d7c0f2b6a11")
 _DEFAULT_TEXT_FIELDS = ("content", "memory", "text")
-
-
-# ---------------------------------------------------------------------- pure helpers
-def key_memory_id(org_id: str, user_id: str, agent_id: str, key: str) -> str:
-    """The memory id a key maps to (stable: uuid5 of the namespace and the key)."""
-    return str(uuid.uuid5(_KEY_NAMESPACE, "\x1f".join((org_id, user_id, agent_id, key))))
-
-
-def value_text(value: Mapping[str, Any], fields: Sequence[str]) -> str:
-    """The text to remember from a value: the given fields (dotted paths, ``[*]`` for lists)
-    joined by newlines; with no field found, ``"key: value"`` lines for the whole value."""
-    parts: list[str] = []
-    for path in fields:
-        parts.extend(_render(v) for v in _lookup(value, path.split(".")))
-    text = "\n".join(p for p in parts if p.strip())
-    if text:
-        return text
-    return "\n".join(f"{k}: {_render(v)}" for k, v in value.items())
-
-
-def _lookup(value: Any, steps: list[str]) -> list[Any]:
-    if not steps:
-        return [value]
-    step, rest = steps[0], steps[1:]
-    name, _, index = step.partition("[")
-    if not isinstance(value, Mapping) or name not in value:
-        return []
-    found = value[name]
-    if not index:
-        return _lookup(found, rest)
-    if not isinstance(found, list):
-        return []
-    index = index.rstrip("]")
-    if index == "*":
-        return [x for item in found for x in _lookup(item, rest)]
-    try:
-        return _lookup(found[int(index)], rest)
-    except (ValueError, IndexError):
-        return []
-
-
-def _render(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def _checked_id(value: str, name: str) -> str:
@@ -125,28 +85,6 @@ def _checked_id(value: str, name: str) -> str:
             "or '-', starting with a letter or digit."
         )
     return value
-
-
-def _put_record(key: str, value: Mapping[str, Any]) -> str:
-    return json.dumps({"key": key, "value": dict(value)}, ensure_ascii=False, sort_keys=True)
-
-
-def _plain_value(memory: Memory) -> dict[str, Any]:
-    """The value of a memory not written by ``put``: its text and its metadata."""
-    extra = {k: v for k, v in memory.metadata.items() if k != PARTIAL_KEY}
-    return {"content": memory.memory, **extra}
-
-
-def _record_of(memory: Memory) -> tuple[str, dict[str, Any]] | None:
-    """``(key, value)`` when the memory was written by a store ``put``."""
-    sources = memory.message_sources
-    if len(sources) != 1 or sources[0].role != STORE_ROLE:
-        return None
-    try:
-        record = json.loads(sources[0].content)
-        return str(record["key"]), dict(record["value"])
-    except (ValueError, KeyError, TypeError):
-        return None
 
 
 class MemoraStore(BaseStore):
@@ -306,8 +244,8 @@ class MemoraStore(BaseStore):
             return None
         head = chain[0]
         created = min(m.obtained_at for m in chain)
-        record = _record_of(head)
-        value = record[1] if record else _plain_value(head)
+        record = item_record(head)
+        value = record[1] if record else plain_value(head)
         return Item(
             value=value,
             key=op.key,
@@ -330,7 +268,7 @@ class MemoraStore(BaseStore):
             await self._put_interaction(core, org_id, user_id, agent_id, op, text, config)
             return
         found = await self._head(core, org_id, user_id, agent_id, op.key)
-        record = {"role": STORE_ROLE, "content": _put_record(op.key, op.value)}
+        record = {"role": STORE_ROLE, "content": put_record(op.key, op.value)}
         metadata = value_metadata(op.value)
         if found is None:
             memory = MemoryToStore(
@@ -392,8 +330,8 @@ class MemoraStore(BaseStore):
 
     # ------------------------------------------------------------------ search
     def _item(self, memory: Memory, score: float | None) -> SearchItem:
-        record = _record_of(memory)
-        key, value = record if record else (memory.memory_id, _plain_value(memory))
+        record = item_record(memory)
+        key, value = record if record else (memory.memory_id, plain_value(memory))
         return SearchItem(
             namespace=self._namespace_of(memory),
             key=key,
