@@ -28,6 +28,7 @@ from memora_engine.errors import InvalidInputError, LLMResponseInvalidError
 from memora_engine.limits import MAX_QUERIES_PER_SEARCH, MAX_QUERY_CHARS
 from memora_engine.llm.base import BaseBackendLLM
 from memora_engine.llm.retry import CallBudget, generate_validated
+from memora_engine.placeholders import resolve_placeholders
 from memora_engine.prompts import Prompts, build_comparison_messages, build_extraction_messages
 from memora_engine.schema.extraction import MemoryComparisonResponse, MemoryExtractionResponse
 from memora_engine.schema.models import Agent, Interaction, Memory, User
@@ -179,8 +180,13 @@ async def _compare(
     if not candidates:
         stats.calls = budget.used
         return [], []
+    # The index holds memories with names resolved: search with the names, not placeholders.
+    users, agents = {user.user_id: user.user_name}, {agent.agent_id: agent.agent_label}
     related = await search_related(
-        [c.text[:MAX_QUERY_CHARS] for c in candidates][:MAX_QUERIES_PER_SEARCH]
+        [
+            resolve_placeholders(c.text, users, agents)[:MAX_QUERY_CHARS]
+            for c in candidates[:MAX_QUERIES_PER_SEARCH]
+        ]
     )
     if not related:
         stats.calls = budget.used

@@ -368,3 +368,35 @@ def test_sync_facade_has_facts_edits_and_filters(
         assert edited.metadata == {"n": 2}
         assert memora.list_memories(org.org_id, user.user_id, filter={"n": {"$gt": 1}}) != []
         assert memora.delete_memories(org.org_id, user.user_id, filter={"n": 2}) == 1
+
+
+async def test_related_memories_are_searched_with_names_not_placeholders() -> None:
+    """If this fails, check inference._compare: the index holds resolved names, so the related
+    search must not send ``user_<id>`` placeholders (BM25 and the embedding miss them)."""
+    from memora_engine import inference, pipeline
+    from memora_engine.prompts import Prompts
+    from memora_engine.schema.models import Agent, User
+    from memora_engine.testing.scripted import ScriptedChatModel
+
+    sent: list[list[str]] = []
+
+    async def search_related(queries: list[str]) -> list[Any]:
+        sent.append(queries)
+        return []
+
+    user = User(org_id="acme", user_id="u1", user_name="Jake", created_at=T0)
+    agent = Agent(org_id="acme", agent_id="a1", agent_label="Jarvis", created_at=T0)
+    new, contrary = await inference.compare_facts(
+        ScriptedChatModel(responder=lambda _m: "unused"),  # type: ignore[arg-type]
+        [pipeline.Candidate("user_u1 asked agent_a1 about tea", (0,))],
+        prompts=Prompts(),
+        guards=pipeline.OutputGuards(),
+        search_related=search_related,
+        user=user,
+        agent=agent,
+        now=T0,
+        max_retries=0,
+    )
+    assert sent == [["Jake asked Jarvis about tea"]]
+    assert [m.memory for m in new] == ["user_u1 asked agent_a1 about tea"]
+    assert contrary == []

@@ -20,10 +20,12 @@ from memora_engine.errors import (
     InvalidInputError,
     UsageError,
 )
+from memora_engine.filters import parse_filter
 from memora_engine.graph_db.sqlite import SqliteGraphDB
 from memora_engine.graph_db.sqlite.codec import decode_time, encode_time, epoch_micros
 from memora_engine.graph_db.sqlite.connection import translate_error
 from memora_engine.graph_db.sqlite.ddl import SCHEMA_VERSION
+from memora_engine.graph_db.sqlite.filter_sql import filter_sql
 from memora_engine.graph_db.write_plan import relink_around
 from memora_engine.sync import EventLoopPortal
 from memora_engine.testing import GraphDBConformanceTests
@@ -267,3 +269,63 @@ def test_translate_error_maps_driver_errors() -> None:
     assert isinstance(translate_error(sqlite3.IntegrityError("UNIQUE failed"), "f"), ConflictError)
     other = translate_error(sqlite3.OperationalError("no such column: x"), "f")
     assert type(other) is BackendError
+
+
+# ---------------------------------------------------------------------- metadata (schema v2)
+async def test_version_1_file_gains_metadata_column(tmp_path: Path) -> None:
+    """A file of schema version 1 (no metadata column) is migrated on open: its memories read
+    with metadata {} and can be given metadata and filtered; the version becomes current."""
+    path = tmp_path / "memora.db"
+    async with SqliteGraphDB(path) as store:
+        await _fill(store)
+        before = await snapshot(store)
+    raw = sqlite3.connect(path)
+    raw.execute("ALTER TABLE memories DROP COLUMN metadata")
+    raw.execute("UPDATE memora_schema SET version = 1")
+    raw.commit()
+    raw.close()
+    async with SqliteGraphDB(path) as store:
+        assert await snapshot(store) == before
+        (memory,) = await store.get_all_user_memories("org", "u1")
+        assert memory.metadata == {}
+        await store.update_user_memory_metadata("org", "u1", memory.memory_id, {"k": "v"})
+        found = await store.get_all_user_memories("org", "u1", filter=parse_filter({"k": "v"}))
+        assert [m.memory_id for m in found] == [memory.memory_id]
+    raw = sqlite3.connect(path)
+    try:
+        assert raw.execute("SELECT version FROM memora_schema").fetchall() == [(SCHEMA_VERSION,)]
+    finally:
+        raw.close()
+
+
+def test_filter_sql_binds_every_value() -> None:
+    """The SQL text holds only fixed fragments: keys travel as JSON-path parameters, values as
+    parameters, whatever they contain."""
+    hostile = "x' OR 1=1 --"
+    sql, params = filter_sql(
+        parse_filter(
+            {
+                "$or": [{"k-1": hostile}, {"agent_id": {"$nin": [hostile]}}],
+                "n": {"$gte": 2**70},
+                "b": {"$in": [True, 1, "1"]},
+                "obtained_at": {"$lt": "2024-01-01T00:00:00Z"},
+            }
+        )
+    )
+    assert hostile not in sql
+    assert "k-1" not in sql
+    assert sql.count("?") == len(params)
+    assert '$."k-1"' in params
+    assert float(2**70) in params
+    assert "true" in params  # a bool is a JSON type test, never the number 1
+    assert not [p for p in params if isinstance(p, bool)]
+
+
+async def test_hostile_filter_values_match_only_equal_text() -> None:
+    """A value that looks like SQL is compared as text (no match, no error, nothing changed)."""
+    async with SqliteGraphDB(":memory:") as store:
+        await _fill(store)
+        before = await snapshot(store)
+        for spec in ({"k": "x' OR 1=1 --"}, {"interaction_id": "ix' OR '1'='1"}):
+            assert await store.get_all_user_memories("org", "u1", filter=parse_filter(spec)) == []
+        assert await snapshot(store) == before

@@ -14,6 +14,7 @@ from qdrant_client import models
 
 from memora_engine.embeddings import DenseEncoder, SparseEncoder, SparseVector
 from memora_engine.errors import ConfigurationError, InvalidInputError
+from memora_engine.filters import parse_filter
 from memora_engine.limits import MAX_QUERIES_PER_SEARCH, MAX_QUERY_CHARS
 from memora_engine.schema.models import Memory
 from memora_engine.vector_db import _common as common
@@ -128,6 +129,44 @@ def test_payload_round_trip() -> None:
         common.memory_from_payload(m.memory_id, {"document": "x"})
 
 
+def test_payload_carries_interaction_and_metadata() -> None:
+    meta = {"topic": "food", "ok": True, "tags": ["a", False, 2], "ratio": 0.5}
+    m = memory(interaction_id="i1", metadata=meta)
+    payload = common.build_payload(m)
+    assert payload["interaction_id"] == "i1"
+    assert payload["metadata"] == {
+        "topic": "food",
+        "ok": "\x00true",
+        "tags": ["a", "\x00false", 2],
+        "ratio": 0.5,
+    }
+    assert common.memory_from_payload(m.memory_id, payload) == m
+    assert common.build_payload(memory())["interaction_id"] is None
+
+
+def test_payload_of_an_earlier_version_reads() -> None:
+    m = memory(interaction_id="i1", metadata={"topic": "food"})
+    old = {
+        k: v for k, v in common.build_payload(m).items() if k not in ("metadata", "interaction_id")
+    }
+    back = common.memory_from_payload(m.memory_id, old)
+    assert back.metadata == {}
+    assert back.interaction_id is None
+
+
+def test_filter_keys_and_filter_validation() -> None:
+    assert common.filter_key("agent_id") == "agent_id"
+    assert common.filter_key("interaction_id") == "interaction_id"
+    assert common.filter_key("obtained_at") == "obtained_at"
+    assert common.filter_key("topic") == "metadata.topic"
+    tree = parse_filter({"topic": "food"})
+    assert common.plan_search(HYBRID_DEFAULT, None, [], tree).filter == tree
+    assert common.plan_search(HYBRID_DEFAULT, None, []).filter is None
+    for bad in ({"topic": "food"}, "topic", [tree]):
+        with pytest.raises(InvalidInputError, match="parsed filter"):
+            common.plan_search(HYBRID_DEFAULT, None, [], bad)
+
+
 def test_plan_search_limits_and_depths() -> None:
     plan = common.plan_search(HYBRID_DEFAULT, None, [("org_id", "o1")])
     assert plan.limit == HYBRID_DEFAULT.limit
@@ -195,6 +234,35 @@ def test_qdrant_request_prefetches_both_with_filter() -> None:
     assert dense.filter == sparse.filter == request.filter
     assert request.filter is not None
     assert [c.key for c in request.filter.must] == ["org_user_id", "agent_id"]  # type: ignore[union-attr]
+
+
+FILTERED = common.plan_search(
+    HYBRID_DEFAULT,
+    7,
+    [("org_user_id", "o1:u1")],
+    parse_filter({"topic": "food", "$or": [{"n": {"$gt": 2}}, {"agent_id": "a2"}]}),
+)
+
+
+def test_qdrant_request_joins_scope_and_filter_everywhere() -> None:
+    request = qdrant_module._query_request(FILTERED, FULL)
+    assert isinstance(request.prefetch, list)
+    assert all(p.filter == request.filter for p in request.prefetch)
+    assert request.filter is not None
+    must = request.filter.must
+    assert isinstance(must, list)
+    assert [getattr(c, "key", None) for c in must] == ["org_user_id", "metadata.topic", None]
+    nested = must[2]
+    assert isinstance(nested, models.Filter)
+    assert isinstance(nested.should, list)
+    assert [c.key for c in nested.should] == ["metadata.n", "agent_id"]  # type: ignore[union-attr]
+
+
+def test_edge_request_joins_scope_and_filter_everywhere() -> None:
+    request = edge_module._query_request(FILTERED, FULL)
+    assert request.filter is not None
+    assert all(p.filter is not None for p in request.prefetches)
+    assert len(request.filter.must) == 3
 
 
 def test_qdrant_request_without_sparse_terms_uses_dense_only() -> None:
@@ -267,3 +335,14 @@ async def test_a_text_searched_then_indexed_is_embedded_once(
             ["peanut allergy"], MemorySearchScope.USER, "org", "jake"
         )
         assert [m.memory_id for m, _ in hits[0]] == [memory.memory_id]
+
+
+def test_metadata_index_plan() -> None:
+    assert common.metadata_index_plan(None) == {}
+    assert common.metadata_index_plan({"project": "keyword", "score": "float"}) == {
+        "metadata.project": "keyword",
+        "metadata.score": "float",
+    }
+    for bad in ({"agent_id": "keyword"}, {"bad key": "keyword"}, {"x": "text"}, ["x"]):
+        with pytest.raises(InvalidInputError, match="metadata_indexes"):
+            common.metadata_index_plan(bad)  # type: ignore[arg-type]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import subprocess
 import sys
 import textwrap
@@ -10,10 +11,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+import qdrant_edge as qe
 
 from memora_engine.embeddings import DenseEncoder, FastEmbedDenseEncoder, SparseEncoder
 from memora_engine.errors import BackendUnavailableError, ConfigurationError
-from memora_engine.testing.vector_suite import VectorDBConformanceTests, make_memory
+from memora_engine.filters import matches, memory_record, parse_filter
+from memora_engine.testing.vector_filter_suite import random_filter, random_metadata
+from memora_engine.testing.vector_suite import T0, VectorDBConformanceTests, make_memory
 from memora_engine.vector_db.base import BaseVectorDB, MemorySearchScope
 from memora_engine.vector_db.qdrant_edge import QdrantEdgeDB
 
@@ -38,6 +42,11 @@ class TestQdrantEdge(VectorDBConformanceTests):
         store = QdrantEdgeDB(self._path, dense_encoder=dense, sparse_encoder=sparse)
         await store.setup()
         return store
+
+    async def strip_payload(self, vector_db: BaseVectorDB, memory_id: str, keys: list[str]) -> None:
+        assert isinstance(vector_db, QdrantEdgeDB)
+        operation = qe.UpdateOperation.delete_payload([memory_id], keys)
+        await vector_db._run("strip", lambda shard: shard.update(operation))
 
 
 async def test_second_store_on_same_folder_is_unavailable(
@@ -189,3 +198,69 @@ def test_close_from_another_loop_after_unflushed_writes(
             return await reopened.existing_ids([memory.memory_id])
 
     assert asyncio.run(check()) == {memory.memory_id}
+
+
+async def test_store_of_an_earlier_version_gets_the_new_indexes(
+    tmp_path: Path, dense_encoder: DenseEncoder, sparse_encoder: SparseEncoder
+) -> None:
+    """A folder made before the interaction / time indexes gets them when it is opened."""
+    async with QdrantEdgeDB(
+        tmp_path, dense_encoder=dense_encoder, sparse_encoder=sparse_encoder
+    ) as store:
+        for key in ("interaction_id", "obtained_at"):
+            operation = qe.UpdateOperation.delete_field_index(key)
+            await store._run("drop", lambda shard, op=operation: shard.update(op))
+        schema = await store._run("info", lambda shard: shard.info().payload_schema)
+        assert "obtained_at" not in schema
+    async with QdrantEdgeDB(
+        tmp_path,
+        dense_encoder=dense_encoder,
+        sparse_encoder=sparse_encoder,
+        metadata_indexes={"project": "keyword"},
+    ) as store:
+        schema = await store._run("info", lambda shard: shard.info().payload_schema)
+        assert {
+            "org_id",
+            "org_user_id",
+            "agent_id",
+            "interaction_id",
+            "obtained_at",
+            "metadata.project",
+        } <= set(schema)
+
+
+async def test_indexed_metadata_keys_filter_like_unindexed_ones(
+    tmp_path: Path, dense_encoder: DenseEncoder, sparse_encoder: SparseEncoder
+) -> None:
+    """Keyword / float indexes on metadata keys change speed, never results."""
+    rng = random.Random(5)
+    memories = [
+        make_memory(f"Jake talked about hiking on trip number {i}").model_copy(
+            update={"metadata": random_metadata(rng)}
+        )
+        for i in range(40)
+    ]
+    specs = [random_filter(rng, T0) for _ in range(40)]
+    for indexes in (
+        None,
+        {"topic": "keyword", "flag": "keyword", "tags": "keyword", "score": "float"},
+    ):
+        async with QdrantEdgeDB(
+            tmp_path / str(bool(indexes)),
+            dense_encoder=dense_encoder,
+            sparse_encoder=sparse_encoder,
+            metadata_indexes=indexes,  # type: ignore[arg-type]
+        ) as store:
+            await store.upsert_memories(memories)
+            for spec in specs:
+                tree = parse_filter(spec)
+                [hits] = await store.search_memories(
+                    ["Jake hiking"],
+                    MemorySearchScope.USER,
+                    "org-a",
+                    "user-1",
+                    limit=40,
+                    filter=tree,
+                )
+                wanted = {m.memory_id for m in memories if matches(tree, memory_record(m))}
+                assert {m.memory_id for m, _ in hits} == wanted, spec

@@ -20,6 +20,11 @@ class TestQdrantLocalMemory(VectorDBConformanceTests):
     async def vector_db(self, qdrant_local_db: QdrantDB) -> QdrantDB:
         return qdrant_local_db
 
+    async def strip_payload(self, vector_db: BaseVectorDB, memory_id: str, keys: list[str]) -> None:
+        assert isinstance(vector_db, QdrantDB)
+        client = vector_db._get_client()
+        await client.delete_payload(vector_db.collection_name, keys, points=[memory_id], wait=True)
+
 
 class TestQdrantLocalPath(VectorDBConformanceTests):
     supports_reopen = True
@@ -43,6 +48,11 @@ class TestQdrantLocalPath(VectorDBConformanceTests):
         store = QdrantDB(path=self._path, dense_encoder=dense, sparse_encoder=sparse)
         await store.setup()
         return store
+
+    async def strip_payload(self, vector_db: BaseVectorDB, memory_id: str, keys: list[str]) -> None:
+        assert isinstance(vector_db, QdrantDB)
+        client = vector_db._get_client()
+        await client.delete_payload(vector_db.collection_name, keys, points=[memory_id], wait=True)
 
 
 def test_needs_exactly_one_target() -> None:

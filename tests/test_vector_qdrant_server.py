@@ -57,3 +57,8 @@ class TestQdrantServer(VectorDBConformanceTests):
         store = self._open()
         await store.setup()
         return store
+
+    async def strip_payload(self, vector_db: BaseVectorDB, memory_id: str, keys: list[str]) -> None:
+        assert isinstance(vector_db, QdrantDB)
+        client = vector_db._get_client()
+        await client.delete_payload(vector_db.collection_name, keys, points=[memory_id], wait=True)

@@ -35,8 +35,11 @@ from typing import Any
 from typing_extensions import Self
 
 from memora_engine.errors import InvalidInputError
+from memora_engine.filters import FilterNode, Metadata, validate_metadata
 from memora_engine.graph_db.checks import (
+    check_filter_node,
     check_flag,
+    check_memory_ids,
     check_name,
     check_page,
     check_refs,
@@ -46,7 +49,7 @@ from memora_engine.graph_db.checks import (
     owner_ids,
 )
 from memora_engine.graph_db.hooks import Deleted, GraphHooks, InteractionWrite
-from memora_engine.graph_db.write_plan import plan_memories
+from memora_engine.graph_db.write_plan import inherit_metadata, plan_memories
 from memora_engine.ids import new_short_id, require_id, require_memory_id
 from memora_engine.schema.models import Agent, Interaction, Memory, Organization, User
 from memora_engine.schema.storage import MemoriesAndInteraction
@@ -238,8 +241,9 @@ class BaseGraphDB(GraphHooks):
         planned = tuple(plan_memories(data, aid))
         memories: tuple[Memory, ...] = ()
         if precheck and planned:
-            names = await self._check_interaction_write(oid, uid, aid, iid, planned, new=new)
-            memories = tuple(m.to_memory(oid, uid, iid, names) for m in planned)
+            found = await self._check_interaction_write(oid, uid, aid, iid, planned, new=new)
+            planned = inherit_metadata(planned, found.inherited)
+            memories = tuple(m.to_memory(oid, uid, iid, found.names) for m in planned)
         messages = tuple((m.role, m.content) for m in data.interaction)
         return InteractionWrite(
             oid, uid, aid, iid, data.interaction_date, new, messages, planned, memories
@@ -425,18 +429,36 @@ class BaseGraphDB(GraphHooks):
         limit: int = 1000,
         *,
         resolve_names: bool = True,
+        filter: FilterNode | None = None,
     ) -> list[Memory]:
         """A user's memories newest first (every version, superseded included), paginated.
 
-        With ``resolve_names=False`` memory text is returned exactly as stored.
+        With ``resolve_names=False`` memory text is returned exactly as stored. ``filter`` (a
+        parsed :mod:`memora_engine.filters` tree) keeps the memories it matches; ``skip`` and
+        ``limit`` count matching memories only.
         """
         oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
         aid = optional_id(agent_id, "agent_id")
         skip, limit = check_page(skip, limit)
         resolve = check_flag(resolve_names, "resolve_names")
         return await self._get_all_user_memories(
-            oid, uid, aid, skip=skip, limit=limit, resolve_names=resolve
-        )
+            oid, uid, aid, skip=skip, limit=limit, resolve_names=resolve,
+            filter=check_filter_node(filter),
+        )  # fmt: skip
+
+    async def update_user_memory_metadata(
+        self, org_id: str, user_id: str, memory_id: str, metadata: Metadata
+    ) -> Memory:
+        """Replace one memory's metadata in place (no new version); return the memory with
+        names resolved and its sources.
+
+        Raises:
+            InvalidInputError: ``metadata`` breaks the limits of :mod:`memora_engine.filters`.
+            MemoryNotFoundError: no such memory for this user.
+        """
+        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        mid = require_memory_id(memory_id)
+        return await self._update_user_memory_metadata(oid, uid, mid, validate_metadata(metadata))
 
     async def get_user_memory_history(
         self, org_id: str, user_id: str, memory_id: str
@@ -475,6 +497,15 @@ class BaseGraphDB(GraphHooks):
         """Delete one memory (reported); its history chain is re-linked around it."""
         oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
         return await self._delete_user_memory(oid, uid, require_memory_id(memory_id))
+
+    async def delete_user_memories(
+        self, org_id: str, user_id: str, memory_ids: Sequence[str]
+    ) -> Deleted:
+        """Delete some memories of the user in one transaction (ids not found are ignored);
+        chains are re-linked around them. ``found`` is whether any was deleted."""
+        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        ids = check_memory_ids(memory_ids)
+        return await self._delete_user_memories(oid, uid, ids) if ids else Deleted(found=False)
 
     async def delete_all_user_memories(self, org_id: str, user_id: str) -> Deleted:
         """Delete every memory of the user (reported); interactions stay."""

@@ -7,12 +7,15 @@ from datetime import datetime
 from typing import Any
 
 from memora_engine.errors import InvalidInputError
+from memora_engine.filters import AllOf, AnyOf, Condition, FilterNode, NoneOf
 from memora_engine.ids import ensure_aware, require_id, require_memory_id, require_text, utc_now
 from memora_engine.limits import MAX_NAME_CHARS, MAX_PAGE_LIMIT
 from memora_engine.schema.storage import MemoriesAndInteraction, validate_input
 
 __all__ = [
+    "check_filter_node",
     "check_flag",
+    "check_memory_ids",
     "check_name",
     "check_page",
     "check_refs",
@@ -107,3 +110,22 @@ def owner_ids(org_id: Any, agent_id: Any, user_id: Any) -> tuple[str, str, str]:
 def checked_write(value: Any) -> MemoriesAndInteraction:
     """Validate the DTO of a save or update."""
     return validate_input(MemoriesAndInteraction, value, what="memories_and_interaction")
+
+
+def check_filter_node(value: Any) -> FilterNode | None:
+    """``None`` or a parsed filter tree (:func:`memora_engine.filters.parse_filter`)."""
+    if value is None or isinstance(value, Condition | AllOf | AnyOf | NoneOf):
+        return value
+    raise InvalidInputError(
+        "filter must be a parsed filter (memora_engine.filters.parse_filter(...)), "
+        f"got {type(value).__name__}."
+    )
+
+
+def check_memory_ids(value: Any) -> tuple[str, ...]:
+    """A list of memory ids (at most ``MAX_PAGE_LIMIT``), canonical and without duplicates."""
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
+        raise InvalidInputError("memory_ids must be a list of memory ids.")
+    if len(value) > MAX_PAGE_LIMIT:
+        raise InvalidInputError(f"memory_ids holds {len(value)} ids; at most {MAX_PAGE_LIMIT}.")
+    return tuple(dict.fromkeys(require_memory_id(v, "memory_ids item") for v in value))

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from memora_engine.graph_db.write_plan import Names, NewMemory
+from memora_engine.filters import FilterNode, Metadata
+from memora_engine.graph_db.write_plan import NewMemory, WriteCheck
 from memora_engine.schema.models import Agent, Interaction, Memory, Organization, User
 
 __all__ = ["Deleted", "GraphHooks", "InteractionWrite"]
@@ -130,9 +131,10 @@ class GraphHooks(ABC):
         planned: Sequence[NewMemory],
         *,
         new: bool,
-    ) -> Names:
+    ) -> WriteCheck:
         """Owners, the interaction (absent when ``new``, present otherwise) and preset memory
-        ids; the names the planned memories' placeholders resolve to."""
+        ids; the names the planned memories' placeholders resolve to and the metadata of the
+        memories that contrary memories planned without metadata replace."""
 
     @abstractmethod
     async def _commit_interaction_write(self, write: InteractionWrite) -> None:
@@ -193,7 +195,20 @@ class GraphHooks(ABC):
         skip: int,
         limit: int,
         resolve_names: bool,
+        filter: FilterNode | None,
     ) -> list[Memory]: ...
+
+    @abstractmethod
+    async def _update_user_memory_metadata(
+        self, org_id: str, user_id: str, memory_id: str, metadata: Metadata
+    ) -> Memory:
+        """Replace the metadata; raise MemoryNotFoundError when the memory is missing."""
+
+    @abstractmethod
+    async def _delete_user_memories(
+        self, org_id: str, user_id: str, memory_ids: tuple[str, ...]
+    ) -> Deleted:
+        """Delete the user's memories among ``memory_ids`` (at least one id), re-linking."""
 
     @abstractmethod
     async def _get_user_memory_history(

@@ -8,16 +8,24 @@ transaction, so both stores hold the same ids.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from memora_engine.filters import Metadata
 from memora_engine.ids import new_memory_id
 from memora_engine.placeholders import resolve_placeholders
 from memora_engine.schema.models import Memory
 from memora_engine.schema.storage import ContraryMemoryToStore, MemoriesAndInteraction
 
-__all__ = ["Names", "NewMemory", "plan_memories", "relink_around"]
+__all__ = [
+    "Names",
+    "NewMemory",
+    "WriteCheck",
+    "inherit_metadata",
+    "plan_memories",
+    "relink_around",
+]
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,9 @@ class NewMemory:
     agent_id: str
     positions: tuple[int, ...]
     contradicts: str | None
+    #: ``None``: none for a new memory, "inherit from ``contradicts``" for a contrary one
+    #: (resolved by :func:`inherit_metadata` before the memory reaches a store).
+    metadata: Metadata | None = None
 
     def to_memory(self, org_id: str, user_id: str, interaction_id: str, names: Names) -> Memory:
         """The memory as the vector index must hold it (names resolved, no sources)."""
@@ -59,7 +70,36 @@ class NewMemory:
             memory_id=self.memory_id,
             memory=names.resolve(self.text, user_id=user_id, agent_id=self.agent_id),
             obtained_at=self.obtained_at,
+            metadata=dict(self.metadata or {}),
         )
+
+
+@dataclass(frozen=True)
+class WriteCheck:
+    """What the pre-check of a write found: the names to resolve and, for contrary memories
+    planned without metadata, the metadata of the memories they replace (by memory id)."""
+
+    names: Names
+    inherited: Mapping[str, Metadata] = field(default_factory=dict)
+
+
+def inherit_metadata(
+    planned: Sequence[NewMemory], inherited: Mapping[str, Metadata]
+) -> tuple[NewMemory, ...]:
+    """Give every planned memory its final metadata.
+
+    A memory with metadata keeps it; a contrary memory without takes the metadata of the
+    memory it replaces (``inherited``, keyed by memory id; missing means ``{}``); any other
+    gets ``{}``.
+    """
+    out: list[NewMemory] = []
+    for memory in planned:
+        if memory.metadata is not None:
+            out.append(memory)
+            continue
+        source = inherited.get(memory.contradicts, {}) if memory.contradicts else {}
+        out.append(replace(memory, metadata=dict(source)))
+    return tuple(out)
 
 
 def plan_memories(data: MemoriesAndInteraction, agent_id: str) -> list[NewMemory]:
@@ -77,9 +117,16 @@ def plan_memories(data: MemoriesAndInteraction, agent_id: str) -> list[NewMemory
                 agent_id=item.agent_id or agent_id,
                 positions=tuple(item.source_msg_block_pos),
                 contradicts=contradicts,
+                metadata=_planned_metadata(item.metadata, contradicts),
             )
         )
     return planned
+
+
+def _planned_metadata(metadata: Metadata | None, contradicts: str | None) -> Metadata | None:
+    if metadata is not None:
+        return dict(metadata)
+    return None if contradicts else {}
 
 
 def relink_around(links: Iterable[tuple[int, int]], doomed: set[int]) -> set[tuple[int, int]]:

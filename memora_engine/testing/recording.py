@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from memora_engine.filters import FilterNode
 from memora_engine.schema.models import Memory
 from memora_engine.vector_db.base import BaseVectorDB, MemorySearchScope, ScoredMemory
 
@@ -113,12 +114,20 @@ class RecordingVectorDB(BaseVectorDB):
         agent_id: str | None = None,
         *,
         limit: int | None = None,
+        filter: FilterNode | None = None,
     ) -> list[ScoredMemory]:
         await self._record(
-            "search_memory", query, memory_search_scope, org_id, user_id, agent_id, limit=limit
+            "search_memory",
+            query,
+            memory_search_scope,
+            org_id,
+            user_id,
+            agent_id,
+            limit=limit,
+            filter=filter,
         )
         return await self.inner.search_memory(
-            query, memory_search_scope, org_id, user_id, agent_id, limit=limit
+            query, memory_search_scope, org_id, user_id, agent_id, limit=limit, filter=filter
         )
 
     async def search_memories(
@@ -130,6 +139,7 @@ class RecordingVectorDB(BaseVectorDB):
         agent_id: str | None = None,
         *,
         limit: int | None = None,
+        filter: FilterNode | None = None,
     ) -> list[list[ScoredMemory]]:
         await self._record(
             "search_memories",
@@ -139,9 +149,10 @@ class RecordingVectorDB(BaseVectorDB):
             user_id,
             agent_id,
             limit=limit,
+            filter=filter,
         )
         return await self.inner.search_memories(
-            queries, memory_search_scope, org_id, user_id, agent_id, limit=limit
+            queries, memory_search_scope, org_id, user_id, agent_id, limit=limit, filter=filter
         )
 
     async def delete_memory(self, memory_id: str) -> None:

@@ -22,6 +22,7 @@ import pytest
 from memora_engine.errors import InvalidInputError
 from memora_engine.limits import MAX_QUERIES_PER_SEARCH
 from memora_engine.schema.models import Memory
+from memora_engine.testing.vector_filter_suite import VectorDBFilterTests
 from memora_engine.vector_db.base import BaseVectorDB, MemorySearchScope
 
 __all__ = ["VectorDBConformanceTests"]
@@ -61,8 +62,12 @@ def texts(hits: list[tuple[Memory, float]]) -> list[str]:
     return [memory.memory for memory, _ in hits]
 
 
-class VectorDBConformanceTests:
-    """Abstract conformance tests; the subclass provides the ``vector_db`` fixture."""
+class VectorDBConformanceTests(VectorDBFilterTests):
+    """Abstract conformance tests; the subclass provides the ``vector_db`` fixture.
+
+    Metadata and filter tests come from
+    :class:`~memora_engine.testing.vector_filter_suite.VectorDBFilterTests`.
+    """
 
     #: Set True in subclasses whose store persists, and implement :meth:`reopen`.
     supports_reopen: bool = False

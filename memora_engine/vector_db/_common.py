@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from memora_engine.errors import ConfigurationError, InvalidInputError
+from memora_engine.filters import AllOf, AnyOf, FilterNode, NoneOf, validate_metadata
+from memora_engine.filters import Condition as FilterCondition
 from memora_engine.ids import ensure_aware, require_id, require_memory_id, require_text
 from memora_engine.limits import (
     MAX_MEMORY_CHARS,
@@ -22,10 +24,13 @@ from memora_engine.limits import (
 from memora_engine.schema.models import Memory
 from memora_engine.vector_db.base import MemorySearchScope, check_scope
 from memora_engine.vector_db.config import HybridSearchConfig, SearchMode
+from memora_engine.vector_db.filter_translation import metadata_from_payload, payload_metadata
 
 __all__ = [
     "AGENT_ID",
     "DENSE_VECTOR",
+    "INTERACTION_ID",
+    "METADATA",
     "OBTAINED_AT",
     "ORG_ID",
     "ORG_USER_ID",
@@ -37,8 +42,11 @@ __all__ = [
     "SearchPlan",
     "build_payload",
     "check_dense_dim",
+    "check_filter",
     "count_conditions",
+    "filter_key",
     "memory_from_payload",
+    "metadata_index_plan",
     "org_user_key",
     "plan_search",
     "scope_conditions",
@@ -53,10 +61,14 @@ USER_ID = "user_id"
 ORG_USER_ID = "org_user_id"
 AGENT_ID = "agent_id"
 OBTAINED_AT = "obtained_at"
+INTERACTION_ID = "interaction_id"
+METADATA = "metadata"
 TEXT = "memory"
 #: Keyword-indexed payload keys; the first two are tenant keys (``is_tenant`` where supported).
 TENANT_KEYS = (ORG_ID, ORG_USER_ID)
-INDEXED_KEYS = (ORG_ID, ORG_USER_ID, AGENT_ID)
+INDEXED_KEYS = (ORG_ID, ORG_USER_ID, AGENT_ID, INTERACTION_ID)
+#: Built-in filter fields and their payload keys (metadata key ``k`` is ``metadata.k``).
+_BUILTIN_KEYS = {AGENT_ID: AGENT_ID, INTERACTION_ID: INTERACTION_ID, OBTAINED_AT: OBTAINED_AT}
 
 #: Names of the two vectors of a point.
 DENSE_VECTOR = "dense"
@@ -99,20 +111,31 @@ def validate_memories(memories: Sequence[Memory]) -> list[Memory]:
     return checked
 
 
-def build_payload(memory: Memory) -> dict[str, str]:
-    """The payload stored with a memory's point (tenant ids, agent, time, text)."""
+def build_payload(memory: Memory) -> dict[str, Any]:
+    """The payload stored with a memory's point (tenant ids, agent, interaction, time, text,
+    metadata).
+
+    ``obtained_at`` is an RFC 3339 string, which both engines compare as a datetime in range
+    filters; ``metadata`` is a nested object (booleans encoded, see
+    :func:`~memora_engine.vector_db.filter_translation.payload_metadata`).
+    """
     return {
         ORG_ID: memory.org_id,
         USER_ID: memory.user_id,
         ORG_USER_ID: org_user_key(memory.org_id, memory.user_id),
         AGENT_ID: memory.agent_id,
+        INTERACTION_ID: memory.interaction_id,
         OBTAINED_AT: memory.obtained_at.isoformat(),
         TEXT: memory.memory,
+        METADATA: payload_metadata(memory.metadata),
     }
 
 
 def memory_from_payload(point_id: Any, payload: Mapping[str, Any] | None) -> Memory:
-    """Rebuild a :class:`Memory` (no interaction id, no sources) from a point.
+    """Rebuild a :class:`Memory` (no sources) from a point.
+
+    Points written before metadata existed (no ``metadata`` / ``interaction_id`` keys) read
+    with empty metadata and no interaction id.
 
     Raises:
         ConfigurationError: the point was not written by Memora (payload keys missing).
@@ -125,9 +148,60 @@ def memory_from_payload(point_id: Any, payload: Mapping[str, Any] | None) -> Mem
         org_id=payload[ORG_ID],
         user_id=payload[USER_ID],
         agent_id=payload[AGENT_ID],
+        interaction_id=payload.get(INTERACTION_ID),
         memory_id=str(point_id),
         memory=payload[TEXT],
         obtained_at=ensure_aware(datetime.fromisoformat(payload[OBTAINED_AT])),
+        metadata=metadata_from_payload(payload.get(METADATA)),
+    )
+
+
+def filter_key(field: str) -> str:
+    """The payload key a filter field reads: a built-in field's own key, else ``metadata.<k>``."""
+    return _BUILTIN_KEYS.get(field) or f"{METADATA}.{field}"
+
+
+#: Payload index type of an indexed metadata key: ``"keyword"`` serves strings and booleans
+#: (equality, ``$in``, ``$ne``, ``$nin``), ``"float"`` serves numbers (equality and ranges).
+MetadataIndexType = Literal["keyword", "float"]
+_INDEX_TYPES: dict[str, MetadataIndexType] = {"keyword": "keyword", "float": "float"}
+
+
+def metadata_index_plan(
+    metadata_indexes: Mapping[str, str] | None,
+) -> dict[str, MetadataIndexType]:
+    """Validate ``{metadata key: "keyword" | "float"}``; returns ``{payload key: type}``.
+
+    Raises:
+        InvalidInputError: a malformed or reserved key, or an unknown index type.
+    """
+    if not metadata_indexes:
+        return {}
+    if not isinstance(metadata_indexes, Mapping):
+        raise InvalidInputError('metadata_indexes must be a dict like {"project": "keyword"}.')
+    validate_metadata(dict.fromkeys(metadata_indexes, ""), what="metadata_indexes")
+    out: dict[str, MetadataIndexType] = {}
+    for key, kind in metadata_indexes.items():
+        resolved = _INDEX_TYPES.get(kind) if isinstance(kind, str) else None
+        if resolved is None:
+            raise InvalidInputError(
+                f"metadata_indexes[{key!r}] must be 'keyword' or 'float', got {kind!r}."
+            )
+        out[filter_key(key)] = resolved
+    return out
+
+
+def check_filter(node: object) -> FilterNode | None:
+    """Accept only ``None`` or a tree made by :func:`memora_engine.filters.parse_filter`.
+
+    Raises:
+        InvalidInputError: ``node`` is anything else (e.g. a raw filter dict).
+    """
+    if node is None or isinstance(node, FilterCondition | AllOf | AnyOf | NoneOf):
+        return node
+    raise InvalidInputError(
+        f"filter must be a parsed filter (memora_engine.filters.parse_filter), got "
+        f"{type(node).__name__}; Memora's public methods take the filter dict and parse it."
     )
 
 
@@ -215,6 +289,8 @@ class SearchPlan:
     score_threshold: float | None
     dense_score_threshold: float | None
     conditions: tuple[Condition, ...]
+    #: The caller's filter (a parsed tree), applied with ``conditions`` in every query.
+    filter: FilterNode | None = None
 
     @property
     def needs_dense(self) -> bool:
@@ -228,13 +304,18 @@ class SearchPlan:
 
 
 def plan_search(
-    config: HybridSearchConfig, limit: int | None, conditions: Sequence[Condition]
+    config: HybridSearchConfig,
+    limit: int | None,
+    conditions: Sequence[Condition],
+    filter: object = None,
 ) -> SearchPlan:
-    """Turn a config, a caller's ``limit`` and the scope filter into a :class:`SearchPlan`.
+    """Turn a config, a caller's ``limit``, the scope and a filter into a :class:`SearchPlan`.
 
     Raises:
-        InvalidInputError: ``limit`` is not an int in 1..MAX_PAGE_LIMIT.
+        InvalidInputError: ``limit`` is not an int in 1..MAX_PAGE_LIMIT, or ``filter`` is not
+            ``None`` or a parsed filter tree.
     """
+    node = check_filter(filter)
     if limit is None:
         limit = config.limit
     elif isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_LIMIT:
@@ -251,6 +332,7 @@ def plan_search(
         score_threshold=config.score_threshold,
         dense_score_threshold=config.dense_score_threshold,
         conditions=tuple(conditions),
+        filter=node,
     )
 
 

@@ -33,7 +33,15 @@ from qdrant_client import models as qm
 
 from memora_engine.filters import AllOf, AnyOf, Condition, FilterNode, NoneOf
 
-__all__ = ["KeyOf", "payload_metadata", "to_client_filter", "to_edge_filter"]
+__all__ = [
+    "KeyOf",
+    "client_conditions",
+    "edge_conditions",
+    "metadata_from_payload",
+    "payload_metadata",
+    "to_client_filter",
+    "to_edge_filter",
+]
 
 #: Maps a filter field (a metadata key or a built-in field) to its payload key.
 KeyOf = Callable[[str], str]
@@ -93,19 +101,46 @@ def payload_metadata(metadata: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+_DECODED = {_TRUE: True, _FALSE: False}
+
+
+def _decoded_scalar(value: Any) -> Any:
+    return _DECODED.get(value, value) if isinstance(value, str) else value
+
+
+def metadata_from_payload(stored: object) -> dict[str, Any]:
+    """The metadata a point's payload holds (booleans decoded); ``{}`` when it has none."""
+    if not isinstance(stored, Mapping):
+        return {}
+    return {
+        key: [_decoded_scalar(v) for v in value]
+        if isinstance(value, list)
+        else _decoded_scalar(value)
+        for key, value in stored.items()
+    }
+
+
 _RANGE_NAMES = {"$gt": "gt", "$gte": "gte", "$lt": "lt", "$lte": "lte"}
 
 
 def to_client_filter(node: FilterNode, key_of: KeyOf) -> qm.Filter:
     """The ``qdrant_client`` filter for ``node`` (server, Cloud, local mode)."""
-    out: qm.Filter = _Translator(_CLIENT, key_of).root(node)
-    return out
+    return qm.Filter(must=client_conditions(node, key_of))
 
 
 def to_edge_filter(node: FilterNode, key_of: KeyOf) -> qe.Filter:
     """The Qdrant Edge filter for ``node``."""
-    out: qe.Filter = _Translator(_EDGE, key_of).root(node)
-    return out
+    return qe.Filter(must=edge_conditions(node, key_of))
+
+
+def client_conditions(node: FilterNode, key_of: KeyOf) -> list[Any]:
+    """The ``must`` conditions meaning ``node`` (``qdrant_client``), to join with others."""
+    return _Translator(_CLIENT, key_of).must(node)
+
+
+def edge_conditions(node: FilterNode, key_of: KeyOf) -> list[Any]:
+    """The ``must`` conditions meaning ``node`` (Qdrant Edge), to join with others."""
+    return _Translator(_EDGE, key_of).must(node)
 
 
 class _Translator:
@@ -113,10 +148,11 @@ class _Translator:
         self.v = vocabulary
         self.key_of = key_of
 
-    def root(self, node: FilterNode) -> Any:
+    def must(self, node: FilterNode) -> list[Any]:
+        """Top-level conditions that all must hold (an ``AllOf`` is flattened)."""
         if isinstance(node, AllOf):
-            return self.v.filter(must=[self.node(c) for c in node.children])
-        return self.v.filter(must=[self.node(node)])
+            return [self.node(c) for c in node.children]
+        return [self.node(node)]
 
     def node(self, node: FilterNode) -> Any:
         """A condition or a nested filter with the meaning of ``node``."""

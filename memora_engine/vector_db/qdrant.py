@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -20,18 +20,24 @@ from memora_engine.errors import (
     InvalidInputError,
     MemoraError,
 )
+from memora_engine.filters import FilterNode
 from memora_engine.schema.models import Memory
 from memora_engine.vector_db._common import (
     AGENT_ID,
     DENSE_VECTOR,
+    INTERACTION_ID,
+    OBTAINED_AT,
     SPARSE_VECTOR,
     TENANT_KEYS,
     Condition,
+    MetadataIndexType,
     SearchPlan,
     build_payload,
     check_dense_dim,
     count_conditions,
+    filter_key,
     memory_from_payload,
+    metadata_index_plan,
     plan_search,
     scope_conditions,
     validate_memories,
@@ -46,6 +52,7 @@ from memora_engine.vector_db._encoding import (
 )
 from memora_engine.vector_db.base import BaseVectorDB, MemorySearchScope, ScoredMemory
 from memora_engine.vector_db.config import HYBRID_DEFAULT, HybridSearchConfig
+from memora_engine.vector_db.filter_translation import client_conditions
 
 __all__ = ["QdrantDB"]
 
@@ -53,15 +60,17 @@ __all__ = ["QdrantDB"]
 _UPSERT_CHUNK = 256
 
 
-def _to_filter(conditions: Sequence[Condition]) -> models.Filter | None:
-    if not conditions:
-        return None
-    return models.Filter(
-        must=[
-            models.FieldCondition(key=key, match=models.MatchValue(value=value))
-            for key, value in conditions
-        ]
-    )
+def _to_filter(
+    conditions: Sequence[Condition], node: FilterNode | None = None
+) -> models.Filter | None:
+    """The scope ``conditions`` and the caller's filter ``node``, all required (pure)."""
+    must: list[Any] = [
+        models.FieldCondition(key=key, match=models.MatchValue(value=value))
+        for key, value in conditions
+    ]
+    if node is not None:
+        must.extend(client_conditions(node, filter_key))
+    return models.Filter(must=must) if must else None
 
 
 def _sparse(vector: Any) -> models.SparseVector:
@@ -70,7 +79,7 @@ def _sparse(vector: Any) -> models.SparseVector:
 
 def _query_request(plan: SearchPlan, query: EncodedQuery) -> models.QueryRequest:
     """One Qdrant request for one query of the plan (pure)."""
-    flt = _to_filter(plan.conditions)
+    flt = _to_filter(plan.conditions, plan.filter)
     if plan.mode == "dense":
         thresholds = [
             t for t in (plan.score_threshold, plan.dense_score_threshold) if t is not None
@@ -149,6 +158,9 @@ class QdrantDB(EncoderOwner, BaseVectorDB):
         dense_encoder: Dense encoder (default: :func:`default_dense_encoder`).
         sparse_encoder: Sparse encoder (default: BM25).
         search_config: Search settings (default: ``HYBRID_DEFAULT``).
+        metadata_indexes: Payload indexes on metadata keys, ``{"project": "keyword"}``
+            (strings, booleans) or ``"float"`` (numbers); created with the collection and
+            added to an existing one by :meth:`setup` (a server; local mode has no indexes).
 
     Examples:
         >>> async with QdrantDB(location=":memory:") as store:  # doctest: +SKIP
@@ -170,7 +182,9 @@ class QdrantDB(EncoderOwner, BaseVectorDB):
         dense_encoder: DenseEncoder | None = None,
         sparse_encoder: SparseEncoder | None = None,
         search_config: HybridSearchConfig | None = None,
+        metadata_indexes: Mapping[str, MetadataIndexType] | None = None,
     ) -> None:
+        self._metadata_indexes = metadata_index_plan(metadata_indexes)
         given = [
             name
             for name, v in (
@@ -264,8 +278,24 @@ class QdrantDB(EncoderOwner, BaseVectorDB):
         )
         if self.is_local:
             return  # local mode ignores payload indexes (and warns about them)
-        for key in (*TENANT_KEYS, AGENT_ID):
+        for key in (*TENANT_KEYS, AGENT_ID, INTERACTION_ID):
             await self._create_keyword_index(client, key, is_tenant=key in TENANT_KEYS)
+        await self._create_missing_indexes(client, set())
+
+    async def _create_missing_indexes(self, client: AsyncQdrantClient, existing: set[str]) -> None:
+        """The time index and the metadata indexes asked for, where not yet present."""
+        wanted: dict[str, models.PayloadSchemaType] = {
+            OBTAINED_AT: models.PayloadSchemaType.DATETIME
+        }
+        for key, kind in self._metadata_indexes.items():
+            wanted[key] = (
+                models.PayloadSchemaType.KEYWORD
+                if kind == "keyword"
+                else models.PayloadSchemaType.FLOAT
+            )
+        for key, schema in wanted.items():
+            if key not in existing:
+                await client.create_payload_index(self.collection_name, key, schema, wait=True)
 
     async def _create_keyword_index(
         self, client: AsyncQdrantClient, key: str, *, is_tenant: bool
@@ -295,6 +325,11 @@ class QdrantDB(EncoderOwner, BaseVectorDB):
                 "collection_name."
             )
         check_dense_dim(params.size, dim, f"Collection {self.collection_name!r}")
+        if not self.is_local:
+            schema = info.payload_schema or {}
+            if INTERACTION_ID not in schema:
+                await self._create_keyword_index(client, INTERACTION_ID, is_tenant=False)
+            await self._create_missing_indexes(client, set(schema))
 
     @asynccontextmanager
     async def _translate(self, action: str) -> AsyncIterator[None]:
@@ -384,10 +419,11 @@ class QdrantDB(EncoderOwner, BaseVectorDB):
         agent_id: str | None = None,
         *,
         limit: int | None = None,
+        filter: FilterNode | None = None,
     ) -> list[list[ScoredMemory]]:
         texts = validate_queries(queries)
         conditions = scope_conditions(memory_search_scope, org_id, user_id, agent_id)
-        plan = plan_search(self.search_config, limit, conditions)
+        plan = plan_search(self.search_config, limit, conditions, filter)
         client = await self._client_ready()
         encoded = await encode_queries(
             texts, plan, self.dense_encoder, self.sparse_encoder, self.recent_vectors

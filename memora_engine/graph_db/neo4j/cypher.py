@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from typing_extensions import LiteralString
 
+from memora_engine.graph_db.neo4j.cypher_edits import EDIT_STATEMENTS
 from memora_engine.graph_db.neo4j.vocabulary import (
     AGENT_FIELDS,
     GRAPH_SCHEMA,
@@ -392,7 +393,8 @@ ADD_MEMORIES = _stmt(
     _THE_INTERACTION + " UNWIND $memories AS mem "
     "CREATE (u)-[:HAS_MEMORY]->(m:Memory {memory_id: mem.memory_id, org_id: $org_id, "
     "user_id: $user_id, agent_id: mem.agent_id, interaction_id: $interaction_id, "
-    "memory: mem.memory, obtained_at: mem.obtained_at})-[:INTERACTION_SOURCE]->(i)",
+    "memory: mem.memory, obtained_at: mem.obtained_at, metadata: mem.metadata})"
+    "-[:INTERACTION_SOURCE]->(i)",
     "org_user_id interaction_id memories org_id user_id",
 )
 LINK_MESSAGE_SOURCES = _stmt(
@@ -559,6 +561,7 @@ ALL_STATEMENTS: tuple[Statement, ...] = tuple(
         for statement in (
             *SCHEMA_STATEMENTS,
             *(value for value in list(globals().values()) if isinstance(value, Statement)),
+            *EDIT_STATEMENTS,
         )
     }.values()
 )

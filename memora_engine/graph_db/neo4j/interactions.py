@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from memora_engine.errors import InteractionNotFoundError, UserNotFoundError
+from memora_engine.filters import Metadata
 from memora_engine.graph_db.hooks import Deleted, InteractionWrite
-from memora_engine.graph_db.neo4j import cypher
+from memora_engine.graph_db.neo4j import cypher, cypher_edits
 from memora_engine.graph_db.neo4j.core import Neo4jCore, fetch, fetch_one, lookup_names
 from memora_engine.graph_db.neo4j.mapping import (
     agent_key,
     check_write,
+    decode_metadata,
     interaction_key,
     link_params,
     memory_params,
@@ -24,7 +26,7 @@ from memora_engine.graph_db.neo4j.mapping import (
     user_key,
 )
 from memora_engine.graph_db.neo4j.tenants import require_user
-from memora_engine.graph_db.write_plan import Names, NewMemory
+from memora_engine.graph_db.write_plan import Names, NewMemory, WriteCheck, inherit_metadata
 from memora_engine.schema.models import Interaction
 
 if TYPE_CHECKING:
@@ -76,11 +78,26 @@ async def _check_and_names(
     interaction_id: str,
     planned: Sequence[NewMemory],
     new: bool,
-) -> Names:
-    """The pre-check before indexing vectors: same checks, plus the names to resolve."""
+) -> WriteCheck:
+    """The pre-check before indexing vectors: same checks, plus the names to resolve and the
+    metadata contrary memories inherit."""
     await _check(tx, org_id, user_id, agent_id, interaction_id, planned, new=new)
     rows = [{"org_id": org_id, "memory": m.text} for m in planned]
-    return (await lookup_names(tx, rows)).get(org_id, Names(users={}, agents={}))
+    names = (await lookup_names(tx, rows)).get(org_id, Names(users={}, agents={}))
+    return WriteCheck(names, await _inherited(tx, org_id, user_id, planned))
+
+
+async def _inherited(
+    tx: AsyncManagedTransaction, org_id: str, user_id: str, planned: Sequence[NewMemory]
+) -> dict[str, Metadata]:
+    """Metadata of this user's memories that planned memories without metadata replace."""
+    wanted = sorted({m.contradicts for m in planned if m.contradicts and m.metadata is None})
+    if not wanted:
+        return {}
+    rows = await fetch(
+        tx, cypher_edits.CONTRADICTED_METADATA, memory_ids=wanted, org_id=org_id, user_id=user_id
+    )
+    return {row["memory_id"]: decode_metadata(row["metadata"]) for row in rows}
 
 
 async def _add_memories(
@@ -93,6 +110,7 @@ async def _add_memories(
 ) -> None:
     if not planned:
         return
+    planned = inherit_metadata(planned, await _inherited(tx, org_id, user_id, planned))
     where: dict[str, Any] = {
         "org_user_id": user_key(org_id, user_id),
         "interaction_id": interaction_id,
@@ -304,7 +322,7 @@ class Neo4jInteractions(Neo4jCore):
         planned: Sequence[NewMemory],
         *,
         new: bool,
-    ) -> Names:
+    ) -> WriteCheck:
         return await self._read(
             _check_and_names, org_id, user_id, agent_id, interaction_id, planned, new
         )

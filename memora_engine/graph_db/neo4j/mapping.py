@@ -7,6 +7,7 @@ re-linking around deleted versions) is shared with the SQLite store.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -38,6 +39,8 @@ __all__ = [
     "agent_key",
     "assemble_resolved",
     "check_write",
+    "decode_metadata",
+    "encode_metadata",
     "interaction_key",
     "link_params",
     "memory_params",
@@ -146,7 +149,23 @@ def to_memory(row: Row, names: Mapping[str, Names]) -> Memory:
         ),
         obtained_at=to_datetime(row["obtained_at"]),
         message_sources=to_messages(row.get("message_sources")),
+        metadata=decode_metadata(row.get("metadata")),
     )
+
+
+def encode_metadata(metadata: Mapping[str, Any] | None) -> str:
+    """``Memory.metadata`` as stored: one JSON string property (``{}`` for ``None``)."""
+    return json.dumps(dict(metadata or {}), ensure_ascii=False)
+
+
+def decode_metadata(value: Any) -> dict[str, Any]:
+    """The stored JSON string as a dict; a memory stored before metadata existed has none.
+
+    Examples:
+        >>> decode_metadata('{"topic": "food"}'), decode_metadata(None)
+        ({'topic': 'food'}, {})
+    """
+    return {} if value is None else dict(json.loads(value))
 
 
 def newest_first(memories: Iterable[Memory]) -> list[Memory]:
@@ -265,6 +284,7 @@ def memory_params(planned: Sequence[NewMemory]) -> list[dict[str, Any]]:
             "agent_id": m.agent_id,
             "memory": m.text,
             "obtained_at": m.obtained_at,
+            "metadata": encode_metadata(m.metadata),
         }
         for m in planned
     ]

@@ -6,12 +6,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from memora_engine.errors import MemoryNotFoundError
+from memora_engine.filters import FilterNode, Metadata, matches, memory_record
 from memora_engine.graph_db.hooks import Deleted
-from memora_engine.graph_db.neo4j import cypher
+from memora_engine.graph_db.neo4j import cypher, cypher_edits
 from memora_engine.graph_db.neo4j.core import Neo4jCore, fetch, fetch_one, lookup_names
 from memora_engine.graph_db.neo4j.interactions import delete_memories
 from memora_engine.graph_db.neo4j.mapping import (
+    Row,
     assemble_resolved,
+    encode_metadata,
     newest_first,
     to_memory,
     user_key,
@@ -25,6 +28,8 @@ if TYPE_CHECKING:
 __all__ = ["Neo4jMemories"]
 
 Hit = tuple[str, str, str]
+#: Memories read per page while a filter is evaluated in Python.
+_SCAN_PAGE = 1000
 
 
 # ---------------------------------------------------------------------- transaction bodies
@@ -58,7 +63,27 @@ async def _list(
     skip: int,
     limit: int,
     resolve_names: bool,
+    filter: FilterNode | None,
 ) -> list[Memory]:
+    if filter is None:
+        found = await _page(tx, org_id, user_id, agent_id, skip, limit)
+    else:
+        found = await _filtered(tx, org_id, user_id, agent_id, skip, limit, filter)
+    if not found:
+        await require_user(tx, org_id, user_id)
+        return []
+    names = await lookup_names(tx, found) if resolve_names else {}
+    return newest_first(to_memory(row, names) for row in found)
+
+
+async def _page(
+    tx: AsyncManagedTransaction,
+    org_id: str,
+    user_id: str,
+    agent_id: str | None,
+    skip: int,
+    limit: int,
+) -> list[Row]:
     rows = await fetch(
         tx,
         cypher.LIST_USER_MEMORIES,
@@ -67,12 +92,29 @@ async def _list(
         skip=skip,
         limit=limit,
     )
-    if not rows:
-        await require_user(tx, org_id, user_id)
-        return []
-    found = [row["memory"] for row in rows]
-    names = await lookup_names(tx, found) if resolve_names else {}
-    return newest_first(to_memory(row, names) for row in found)
+    return [row["memory"] for row in rows]
+
+
+async def _filtered(
+    tx: AsyncManagedTransaction,
+    org_id: str,
+    user_id: str,
+    agent_id: str | None,
+    skip: int,
+    limit: int,
+    filter: FilterNode,
+) -> list[Row]:
+    """Evaluate ``filter`` with :func:`memora_engine.filters.matches` over the user's memories
+    read newest first in pages: exact semantics, cost linear in the memories scanned."""
+    kept: list[Row] = []
+    offset = 0
+    while len(kept) < skip + limit:
+        page = await _page(tx, org_id, user_id, agent_id, offset, _SCAN_PAGE)
+        kept.extend(row for row in page if matches(filter, memory_record(to_memory(row, {}))))
+        if len(page) < _SCAN_PAGE:
+            break
+        offset += _SCAN_PAGE
+    return kept[skip : skip + limit]
 
 
 async def _history(
@@ -132,6 +174,33 @@ async def _delete_all(tx: AsyncManagedTransaction, org_id: str, user_id: str) ->
     return Deleted(found=bool(ids), memory_ids=ids)
 
 
+async def _set_metadata(
+    tx: AsyncManagedTransaction, org_id: str, user_id: str, memory_id: str, metadata: Metadata
+) -> Memory:
+    row = await fetch_one(
+        tx, cypher_edits.SET_MEMORY_METADATA, memory_id=memory_id, org_id=org_id, user_id=user_id,
+        metadata=encode_metadata(metadata),
+    )  # fmt: skip
+    if row is None:
+        raise MemoryNotFoundError(org_id=org_id, user_id=user_id, memory_id=memory_id)
+    return await _get(tx, org_id, user_id, memory_id, True)
+
+
+async def _delete_some(
+    tx: AsyncManagedTransaction, org_id: str, user_id: str, memory_ids: tuple[str, ...]
+) -> Deleted:
+    rows = await fetch(
+        tx,
+        cypher_edits.USER_MEMORY_IDS_AMONG,
+        memory_ids=list(memory_ids),
+        org_id=org_id,
+        user_id=user_id,
+    )
+    found = tuple(str(row["memory_id"]) for row in rows)
+    await delete_memories(tx, org_id, user_id, found)
+    return Deleted(found=bool(found), memory_ids=found)
+
+
 async def _count(tx: AsyncManagedTransaction, org_id: str | None) -> int:
     if org_id is None:
         row = await fetch_one(tx, cypher.COUNT_MEMORIES)
@@ -163,8 +232,21 @@ class Neo4jMemories(Neo4jCore):
         skip: int,
         limit: int,
         resolve_names: bool,
+        filter: FilterNode | None,
     ) -> list[Memory]:
-        return await self._read(_list, org_id, user_id, agent_id, skip, limit, resolve_names)
+        return await self._read(
+            _list, org_id, user_id, agent_id, skip, limit, resolve_names, filter
+        )
+
+    async def _update_user_memory_metadata(
+        self, org_id: str, user_id: str, memory_id: str, metadata: Metadata
+    ) -> Memory:
+        return await self._write(_set_metadata, org_id, user_id, memory_id, metadata)
+
+    async def _delete_user_memories(
+        self, org_id: str, user_id: str, memory_ids: tuple[str, ...]
+    ) -> Deleted:
+        return await self._write(_delete_some, org_id, user_id, memory_ids)
 
     async def _get_user_memory_history(
         self, org_id: str, user_id: str, memory_id: str

@@ -126,6 +126,7 @@ MEMORY_FIELDS: tuple[LiteralString, ...] = (
     "memory_id",
     "memory",
     "obtained_at",
+    "metadata",
 )
 
 

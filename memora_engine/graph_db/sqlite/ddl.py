@@ -9,6 +9,7 @@ their tenant exactly as in every other backend):
 * ``memories`` (``mem_rowid``) -> ``memory_sources`` (which message positions it came from;
   removed with the message when an update truncates it) and ``memory_links`` (older -> newer).
 
+A memory's metadata is a JSON object in ``memories.metadata`` (read with ``json_each``).
 Every timestamp is stored twice: the ISO text with the caller's offset (exact round trip) and
 microseconds since the epoch (ordering). Orders are "newest first, ties by id descending".
 """
@@ -21,8 +22,9 @@ from memora_engine.errors import ConfigurationError
 
 __all__ = ["SCHEMA_VERSION", "ensure_schema"]
 
-#: Version of the layout below; stored in ``memora_schema``.
-SCHEMA_VERSION = 1
+#: Version of the layout below; stored in ``memora_schema``. Version 2 added
+#: ``memories.metadata`` (a JSON object as text, ``'{}'`` for older memories).
+SCHEMA_VERSION = 2
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS memora_schema (
@@ -82,6 +84,7 @@ CREATE TABLE IF NOT EXISTS memories (
     memory TEXT NOT NULL,
     obtained_at TEXT NOT NULL,
     obtained_us INTEGER NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}',
     FOREIGN KEY (org_id, user_id) REFERENCES users(org_id, user_id) ON DELETE CASCADE
 );
 CREATE TABLE IF NOT EXISTS memory_sources (
@@ -131,10 +134,20 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
             conn.execute(statement)
     row = conn.execute("SELECT max(version) FROM memora_schema").fetchone()
     stored = row[0] if row else None
-    if stored is None:
-        conn.execute("INSERT INTO memora_schema (version) VALUES (?)", (SCHEMA_VERSION,))
-    elif stored > SCHEMA_VERSION:
+    if stored is not None and stored > SCHEMA_VERSION:
         raise ConfigurationError(
             f"This SQLite file has Memora schema version {stored}, newer than the {SCHEMA_VERSION} "
             "this version understands; upgrade Memora to open it."
         )
+    _migrate(conn)
+    if stored is None:
+        conn.execute("INSERT INTO memora_schema (version) VALUES (?)", (SCHEMA_VERSION,))
+    elif stored < SCHEMA_VERSION:
+        conn.execute("UPDATE memora_schema SET version = ?", (SCHEMA_VERSION,))
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring a file of an older schema version up to date (idempotent)."""
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(memories)")}
+    if "metadata" not in columns:  # version 1 -> 2
+        conn.execute("ALTER TABLE memories ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}'")

@@ -16,7 +16,7 @@ from memora_engine.graph_db.hooks import Deleted
 from memora_engine.graph_db.sqlite import memories as mem
 from memora_engine.graph_db.sqlite.codec import decode_time, encode_time, json_list
 from memora_engine.graph_db.sqlite.tenants import require_agent, require_user
-from memora_engine.graph_db.write_plan import Names, NewMemory
+from memora_engine.graph_db.write_plan import NewMemory, WriteCheck
 from memora_engine.message_diff import plan_message_update
 from memora_engine.schema.models import Interaction, Memory, MessageBlock
 
@@ -52,9 +52,10 @@ def check_write(
     memories: Sequence[NewMemory],
     *,
     new: bool,
-) -> Names:
+) -> WriteCheck:
     """Check owners, the interaction (absent for a save, present for an update) and preset
-    memory ids; return the names the new memories' placeholders resolve to."""
+    memory ids; return the names the new memories' placeholders resolve to and the metadata
+    contrary memories inherit."""
     require_user(conn, org_id, user_id)
     require_agent(conn, org_id, agent_id)
     exists = _find_rowid(conn, org_id, user_id, interaction_id) is not None
@@ -68,7 +69,9 @@ def check_write(
             org_id=org_id, user_id=user_id, interaction_id=interaction_id
         )
     mem.require_free_memory_ids(conn, [m.memory_id for m in memories])
-    return mem.lookup_names(conn, org_id, [m.text for m in memories])
+    names = mem.lookup_names(conn, org_id, [m.text for m in memories])
+    found = mem.contradicted_memories(conn, org_id, user_id, memories)
+    return WriteCheck(names, {memory_id: meta for memory_id, (_, meta) in found.items()})
 
 
 def _insert_messages(

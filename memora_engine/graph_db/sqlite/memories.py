@@ -6,23 +6,28 @@ Transaction bodies run on the SQLite worker thread. Every lookup is scoped by ``
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
 from memora_engine.errors import ConflictError, MemoryNotFoundError
+from memora_engine.filters import FilterNode, Metadata
 from memora_engine.graph_db.hooks import Deleted
 from memora_engine.graph_db.sqlite.codec import decode_time, encode_time, json_list
-from memora_engine.graph_db.write_plan import Names, NewMemory, relink_around
+from memora_engine.graph_db.sqlite.filter_sql import filter_sql
+from memora_engine.graph_db.write_plan import Names, NewMemory, inherit_metadata, relink_around
 from memora_engine.placeholders import placeholder_ids
 from memora_engine.schema.models import Memory, MessageBlock
 
 __all__ = [
     "MemoryRow",
     "build_memories",
+    "contradicted_memories",
     "count_memories",
     "delete_memory",
     "delete_memory_rows",
+    "delete_some_memories",
     "delete_user_memories",
     "find_rowid",
     "get_memory",
@@ -35,10 +40,12 @@ __all__ = [
     "require_free_memory_ids",
     "resolve_batch",
     "rows_of_interactions",
+    "update_metadata",
 ]
 
-#: ``(mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, obtained_at)``
-MemoryRow = tuple[int, str, str, str, str, str, str, str]
+#: ``(mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, obtained_at,
+#: metadata)``, the metadata as JSON text.
+MemoryRow = tuple[int, str, str, str, str, str, str, str, str]
 
 #: Resolves nothing: memory text comes back exactly as stored.
 _NO_NAMES = Names(users={}, agents={})
@@ -112,16 +119,20 @@ def build_memories(
             memory=names[org_id].resolve(text, user_id=user_id, agent_id=agent_id),
             obtained_at=decode_time(obtained_at),
             message_sources=sources.get(mem_rowid, []),
+            metadata=json.loads(metadata),
         )
-        for mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, text, obtained_at in rows
-    ]
+        for (
+            mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, text, obtained_at,
+            metadata,
+        ) in rows
+    ]  # fmt: skip
 
 
 def _rows_by_rowid(conn: sqlite3.Connection, rowids: Sequence[int]) -> list[MemoryRow]:
     """Memory rows in the order of ``rowids`` (missing ones skipped)."""
     rows = conn.execute(
         "SELECT mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, "
-        "obtained_at FROM memories WHERE mem_rowid IN (SELECT value FROM json_each(?))",
+        "obtained_at, metadata FROM memories WHERE mem_rowid IN (SELECT value FROM json_each(?))",
         (json_list(rowids),),
     ).fetchall()
     by_id = {row[0]: row for row in rows}
@@ -142,6 +153,25 @@ def require_free_memory_ids(conn: sqlite3.Connection, memory_ids: Sequence[str])
         raise ConflictError(f"Memory id(s) already exist: {sorted(r[0] for r in taken)}.")
 
 
+def contradicted_memories(
+    conn: sqlite3.Connection, org_id: str, user_id: str, memories: Sequence[NewMemory]
+) -> dict[str, tuple[int, Metadata]]:
+    """``{memory_id: (mem_rowid, metadata)}`` of the user's memories the planned ones contradict.
+
+    Only memories stored before this write can be contradicted (no cycles possible).
+    """
+    contradicted = {m.contradicts for m in memories if m.contradicts}
+    if not contradicted:
+        return {}
+    rows = conn.execute(
+        # "+" keeps the planner on the memory_id index (not a scan of the user's rows).
+        "SELECT memory_id, mem_rowid, metadata FROM memories WHERE +org_id = ? AND +user_id = ? "
+        "AND memory_id IN (SELECT value FROM json_each(?))",
+        (org_id, user_id, json_list(contradicted)),
+    ).fetchall()
+    return {str(mid): (int(rowid), json.loads(meta)) for mid, rowid, meta in rows}
+
+
 def insert_memories(
     conn: sqlite3.Connection,
     ix_rowid: int,
@@ -154,25 +184,17 @@ def insert_memories(
     if not memories:
         return
     require_free_memory_ids(conn, [m.memory_id for m in memories])
-    contradicted = {m.contradicts for m in memories if m.contradicts}
-    existing: dict[str, int] = {}
-    if contradicted:
-        # Only memories stored before this write can be contradicted (no cycles possible).
-        existing = dict(
-            conn.execute(
-                # "+" keeps the planner on the memory_id index (not a scan of the user's rows).
-                "SELECT memory_id, mem_rowid FROM memories WHERE +org_id = ? AND +user_id = ? "
-                "AND memory_id IN (SELECT value FROM json_each(?))",
-                (org_id, user_id, json_list(contradicted)),
-            ).fetchall()
-        )
+    found = contradicted_memories(conn, org_id, user_id, memories)
+    existing = {memory_id: rowid for memory_id, (rowid, _) in found.items()}
+    inherited = {memory_id: metadata for memory_id, (_, metadata) in found.items()}
     sources: list[tuple[int, int, int]] = []
     links: list[tuple[int, int]] = []
-    for memory in memories:
+    for memory in inherit_metadata(memories, inherited):
         iso, micros = encode_time(memory.obtained_at)
         cursor = conn.execute(
             "INSERT INTO memories (memory_id, org_id, user_id, agent_id, ix_rowid, "
-            "interaction_id, memory, obtained_at, obtained_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "interaction_id, memory, obtained_at, obtained_us, metadata) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 memory.memory_id,
                 org_id,
@@ -183,6 +205,7 @@ def insert_memories(
                 memory.text,
                 iso,
                 micros,
+                json.dumps(memory.metadata or {}, ensure_ascii=False),
             ),
         )
         mem_rowid = int(cursor.lastrowid or 0)
@@ -242,7 +265,7 @@ def delete_user_memories(conn: sqlite3.Connection, org_id: str, user_id: str) ->
 def _find(conn: sqlite3.Connection, org_id: str, user_id: str, memory_id: str) -> MemoryRow:
     row = conn.execute(
         "SELECT mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, "
-        "obtained_at FROM memories WHERE memory_id = ? AND org_id = ? AND user_id = ?",
+        "obtained_at, metadata FROM memories WHERE memory_id = ? AND org_id = ? AND user_id = ?",
         (memory_id, org_id, user_id),
     ).fetchone()
     if row is None:
@@ -281,30 +304,60 @@ def list_user_memories(
     limit: int,
     *,
     resolve_names: bool = True,
+    filter: FilterNode | None = None,
 ) -> list[Memory]:
-    """A user's memories newest first (ties by id), optionally of one agent."""
-    if agent_id is None:
-        rows = conn.execute(
-            "SELECT mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, "
-            "obtained_at FROM memories WHERE org_id = ? AND user_id = ? "
-            "ORDER BY obtained_us DESC, memory_id DESC LIMIT ? OFFSET ?",
-            (org_id, user_id, limit, skip),
-        ).fetchall()
-    else:
-        rows = conn.execute(
-            "SELECT mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, "
-            "obtained_at FROM memories WHERE org_id = ? AND user_id = ? AND agent_id = ? "
-            "ORDER BY obtained_us DESC, memory_id DESC LIMIT ? OFFSET ?",
-            (org_id, user_id, agent_id, limit, skip),
-        ).fetchall()
+    """A user's memories newest first (ties by id), optionally of one agent and matching a
+    filter (translated to SQL by :func:`~memora_engine.graph_db.sqlite.filter_sql.filter_sql`)."""
+    where = ["m.org_id = ?", "m.user_id = ?"]
+    params: list[object] = [org_id, user_id]
+    if agent_id is not None:
+        where.append("m.agent_id = ?")
+        params.append(agent_id)
+    if filter is not None:
+        condition, values = filter_sql(filter)
+        where.append(condition)
+        params.extend(values)
+    # Only fixed fragments are joined (filter_sql binds every value): no caller text is SQL.
+    rows = conn.execute(
+        "SELECT mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, "  # noqa: S608
+        "obtained_at, metadata FROM memories m WHERE " + " AND ".join(where) + " "
+        "ORDER BY obtained_us DESC, memory_id DESC LIMIT ? OFFSET ?",
+        (*params, limit, skip),
+    ).fetchall()
     return build_memories(conn, rows, resolve_names=resolve_names)
+
+
+def update_metadata(
+    conn: sqlite3.Connection, org_id: str, user_id: str, memory_id: str, metadata: Metadata
+) -> Memory:
+    """Replace one memory's metadata in place; return the memory (names, sources)."""
+    cursor = conn.execute(
+        "UPDATE memories SET metadata = ? WHERE memory_id = ? AND org_id = ? AND user_id = ?",
+        (json.dumps(metadata, ensure_ascii=False), memory_id, org_id, user_id),
+    )
+    if cursor.rowcount == 0:
+        raise MemoryNotFoundError(org_id=org_id, user_id=user_id, memory_id=memory_id)
+    return get_memory(conn, org_id, user_id, memory_id)
+
+
+def delete_some_memories(
+    conn: sqlite3.Connection, org_id: str, user_id: str, memory_ids: Sequence[str]
+) -> Deleted:
+    """Delete the user's memories among ``memory_ids`` (re-linking chains); report them."""
+    rows = conn.execute(
+        "SELECT mem_rowid, memory_id FROM memories WHERE +org_id = ? AND +user_id = ? "
+        "AND memory_id IN (SELECT value FROM json_each(?))",
+        (org_id, user_id, json_list(memory_ids)),
+    ).fetchall()
+    delete_memory_rows(conn, [int(row[0]) for row in rows])
+    return Deleted(found=bool(rows), memory_ids=tuple(str(row[1]) for row in rows))
 
 
 def rows_of_interactions(conn: sqlite3.Connection, ix_rowids: Sequence[int]) -> list[MemoryRow]:
     """Memory rows of some interactions, newest first (ties by id)."""
     return conn.execute(
         "SELECT mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, "
-        "obtained_at FROM memories WHERE ix_rowid IN (SELECT value FROM json_each(?)) "
+        "obtained_at, metadata FROM memories WHERE ix_rowid IN (SELECT value FROM json_each(?)) "
         "ORDER BY obtained_us DESC, memory_id DESC",
         (json_list(ix_rowids),),
     ).fetchall()
@@ -318,7 +371,7 @@ def history(conn: sqlite3.Connection, org_id: str, user_id: str, memory_id: str)
         "UNION SELECT l.newer FROM memory_links l JOIN chain ON l.older = chain.r "
         "UNION SELECT l.older FROM memory_links l JOIN chain ON l.newer = chain.r) "
         "SELECT m.mem_rowid, m.memory_id, m.org_id, m.user_id, m.agent_id, m.interaction_id, "
-        "m.memory, m.obtained_at FROM chain JOIN memories m ON m.mem_rowid = chain.r "
+        "m.memory, m.obtained_at, m.metadata FROM chain JOIN memories m ON m.mem_rowid = chain.r "
         "WHERE m.org_id = ? AND m.user_id = ? ORDER BY m.obtained_us DESC, m.memory_id DESC",
         (start, org_id, user_id),
     ).fetchall()
@@ -352,13 +405,13 @@ def list_for_indexing(
     if org_id is None:
         rows = conn.execute(
             "SELECT mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, "
-            "obtained_at FROM memories WHERE memory_id > ? ORDER BY memory_id LIMIT ?",
+            "obtained_at, metadata FROM memories WHERE memory_id > ? ORDER BY memory_id LIMIT ?",
             (after_memory_id, limit),
         ).fetchall()
     else:
         rows = conn.execute(
             "SELECT mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, "
-            "obtained_at FROM memories WHERE org_id = ? AND memory_id > ? "
+            "obtained_at, metadata FROM memories WHERE org_id = ? AND memory_id > ? "
             "ORDER BY memory_id LIMIT ?",
             (org_id, after_memory_id, limit),
         ).fetchall()

@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Literal
 
 from memora_engine.errors import InvalidInputError
+from memora_engine.filters import FilterNode, Metadata
 from memora_engine.graph_db.base import BaseGraphDB
 from memora_engine.graph_db.hooks import Deleted, InteractionWrite
 from memora_engine.graph_db.sqlite import interactions as ix
 from memora_engine.graph_db.sqlite import memories as mem
 from memora_engine.graph_db.sqlite import tenants as ten
 from memora_engine.graph_db.sqlite.connection import SqliteWorker
-from memora_engine.graph_db.write_plan import Names, NewMemory
+from memora_engine.graph_db.write_plan import NewMemory, WriteCheck
 from memora_engine.schema.models import Agent, Interaction, Memory, Organization, User
 
 __all__ = ["SqliteGraphDB"]
@@ -151,7 +152,7 @@ class SqliteGraphDB(BaseGraphDB):
         planned: Sequence[NewMemory],
         *,
         new: bool,
-    ) -> Names:
+    ) -> WriteCheck:
         return await self._worker.read(
             ix.check_write, org_id, user_id, agent_id, interaction_id, planned, new=new
         )
@@ -226,10 +227,21 @@ class SqliteGraphDB(BaseGraphDB):
         skip: int,
         limit: int,
         resolve_names: bool,
+        filter: FilterNode | None,
     ) -> list[Memory]:
         return await self._worker.read(
-            _user_memories, org_id, user_id, agent_id, skip, limit, resolve_names
+            _user_memories, org_id, user_id, agent_id, skip, limit, resolve_names, filter
         )
+
+    async def _update_user_memory_metadata(
+        self, org_id: str, user_id: str, memory_id: str, metadata: Metadata
+    ) -> Memory:
+        return await self._worker.write(mem.update_metadata, org_id, user_id, memory_id, metadata)
+
+    async def _delete_user_memories(
+        self, org_id: str, user_id: str, memory_ids: tuple[str, ...]
+    ) -> Deleted:
+        return await self._worker.write(mem.delete_some_memories, org_id, user_id, memory_ids)
 
     async def _get_user_memory_history(
         self, org_id: str, user_id: str, memory_id: str
@@ -269,10 +281,11 @@ def _user_memories(
     skip: int,
     limit: int,
     resolve_names: bool,
+    filter: FilterNode | None,
 ) -> list[Memory]:
     ten.require_user(conn, org_id, user_id)
     return mem.list_user_memories(
-        conn, org_id, user_id, agent_id, skip, limit, resolve_names=resolve_names
+        conn, org_id, user_id, agent_id, skip, limit, resolve_names=resolve_names, filter=filter
     )
 
 

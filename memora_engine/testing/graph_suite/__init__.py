@@ -16,10 +16,12 @@ from __future__ import annotations
 
 from memora_engine.testing.graph_suite.bad_input import BadInputTests
 from memora_engine.testing.graph_suite.cascades import CascadeTests
+from memora_engine.testing.graph_suite.filtering import FilterTests
 from memora_engine.testing.graph_suite.history import HistoryTests
 from memora_engine.testing.graph_suite.interactions import InteractionTests
 from memora_engine.testing.graph_suite.isolation import IsolationTests
 from memora_engine.testing.graph_suite.memories import MemoryTests
+from memora_engine.testing.graph_suite.metadata import MetadataTests
 from memora_engine.testing.graph_suite.restore import RestoreTests
 from memora_engine.testing.graph_suite.support import GraphSuiteBase
 from memora_engine.testing.graph_suite.tenants import TenantTests
@@ -36,5 +38,7 @@ class GraphDBConformanceTests(
     IsolationTests,
     BadInputTests,
     RestoreTests,
+    MetadataTests,
+    FilterTests,
 ):
     """Every conformance test; the subclass provides the ``graph_db`` fixture."""
