@@ -12,7 +12,7 @@ import pytest
 from langchain.agents import create_agent
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolMessage
 
-from memora_engine import InvalidInputError, MemorySearchScope, SyncMemora
+from memora_engine import ConfigurationError, InvalidInputError, MemorySearchScope, SyncMemora
 from memora_integrations.langchain import (
     MEMORY_METADATA_KEY,
     MemoraAddMemoriesTool,
@@ -320,3 +320,21 @@ async def test_async_tools_with_metadata(tmp_path: Path) -> None:
         assert [m["memory"] for m in found] == ["Jake likes jazz."]
     finally:
         await memora.close()
+
+
+def test_add_tool_infer_option_reaches_the_engine(tmp_path: Path) -> None:
+    """create_memora_tools(infer=True) makes add_memories compare facts: with no extraction
+    model that is a configuration error, which raises (it is not the model's fault)."""
+    memora = open_sync(tmp_path / "m")
+    try:
+        seed_tenant(memora, "acme", "jake", "bot")
+        [add] = create_memora_tools(memora, **TENANT, include=("add",), infer=True)
+        assert isinstance(add, MemoraAddMemoriesTool)
+        assert add.infer is True
+        with pytest.raises(ConfigurationError, match="extraction_model"):
+            add.invoke({"facts": ["Jake is 30."]})
+        assert public(memora).list_memories("acme", "jake") == []
+        [verbatim] = create_memora_tools(memora, **TENANT, include=("add",))
+        assert json.loads(verbatim.invoke({"facts": ["Jake is 30."]}))[0]["memory"] == "Jake is 30."
+    finally:
+        memora.close()
