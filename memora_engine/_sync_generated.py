@@ -772,10 +772,11 @@ class SyncGraphNamespace:
         limit: int = 1000,
         *,
         resolve_names: bool = True,
+        filter: MetadataFilter | None = None,
     ) -> list[Memory]:
         """Blocking :meth:`GraphNamespace.get_all_user_memories`."""
         call = self.aio.get_all_user_memories(
-            org_id, user_id, agent_id, skip, limit, resolve_names=resolve_names
+            org_id, user_id, agent_id, skip, limit, resolve_names=resolve_names, filter=filter
         )
         return self._portal.run(call)
 
@@ -794,3 +795,10 @@ class SyncGraphNamespace:
     def delete_all_user_memories(self, org_id: str, user_id: str) -> int:
         """Blocking :meth:`GraphNamespace.delete_all_user_memories`."""
         return self._portal.run(self.aio.delete_all_user_memories(org_id, user_id))
+
+    def update_user_memory_metadata(
+        self, org_id: str, user_id: str, memory_id: str, metadata: Mapping[str, Any]
+    ) -> Memory:
+        """Blocking :meth:`GraphNamespace.update_user_memory_metadata`."""
+        call = self.aio.update_user_memory_metadata(org_id, user_id, memory_id, metadata)
+        return self._portal.run(call)

@@ -7,7 +7,9 @@ methods: arguments are validated once, writes take the engine's per-interaction 
 deletes cascade to the vector index. It never touches a store itself.
 
 Left out on purpose: ``setup`` / ``close`` (use ``Memora``'s), ``list_memories_for_indexing``
-and ``count_memories`` (cross-tenant maintenance, for reindex and recovery), and the two-phase
+and ``count_memories`` (cross-tenant maintenance, for reindex and recovery),
+``delete_user_memories`` (by ids, the engine's delete-many; use
+``Memora.delete_memories(filter=...)``), and the two-phase
 ``prepare_interaction_write`` / ``commit_interaction_write`` the engine's store coordinator
 uses; they stay on the store, ``memora.graph_db``.
 
@@ -19,9 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from memora_engine.errors import InvalidInputError
+from memora_engine.filters import MetadataFilter
 from memora_engine.ids import checked_arguments
 from memora_engine.schema.models import Agent, Interaction, Memory, Organization, User
 from memora_engine.schema.storage import MemoriesAndInteraction
@@ -275,6 +278,7 @@ class GraphNamespace:
         limit: int = 1000,
         *,
         resolve_names: bool = True,
+        filter: MetadataFilter | None = None,
     ) -> list[Memory]:
         """:meth:`Memora.list_memories` with ``include_history=True`` (every version)."""
         return await self._memora.list_memories(
@@ -285,6 +289,7 @@ class GraphNamespace:
             skip=skip,
             limit=limit,
             resolve_names=resolve_names,
+            filter=filter,
         )
 
     async def get_user_memory_history(
@@ -304,6 +309,12 @@ class GraphNamespace:
     async def delete_all_user_memories(self, org_id: str, user_id: str) -> int:
         """:meth:`Memora.delete_all_memories`."""
         return await self._memora.delete_all_memories(org_id, user_id)
+
+    async def update_user_memory_metadata(
+        self, org_id: str, user_id: str, memory_id: str, metadata: Mapping[str, Any]
+    ) -> Memory:
+        """:meth:`Memora.edit_memory` with ``metadata`` only (replaced in place)."""
+        return await self._memora.edit_memory(org_id, user_id, memory_id, metadata=metadata)
 
 
 def _runs_by_user(

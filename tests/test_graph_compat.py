@@ -28,6 +28,7 @@ LEFT_OUT = {
     "count_memories",
     "prepare_interaction_write",
     "commit_interaction_write",
+    "delete_user_memories",
 }
 CHAT = [
     {"role": "user", "content": "I'm allergic to peanuts."},

@@ -80,7 +80,14 @@ ACCEPTS: dict[str, set[str]] = {
     "ProgressCallback | None": {"none"},  # a callable or None
     "TimeRange | None": {"none"},
     "float | None": {"float", "int", "none"},  # an int is a fine float
-    "Reranker | None": set(KINDS),  # any callable or compressor: checked when it runs
+    "Reranker | None": set(KINDS),
+    "Mapping[str, Any] | None": {"dict", "none"},  # metadata (its content checked apart)
+    "MetadataFilter | None": {"dict", "none"},
+    "MetadataFilter": {"dict"},
+    "Sequence[FactInput]": {
+        "list_str",
+        "list_dict",
+    },  # texts or {"memory", "metadata"}  # any callable or compressor: checked when it runs
 }
 
 METHODS = public_coroutine_methods(Memora)
@@ -111,6 +118,8 @@ class World:
             "search_queries_used": ["peanuts"],
             "retrieved_memories": [self.memory],
             "record": MemoriesAndInteraction.model_validate({"interaction": CHAT}),
+            "memories": ["Jake likes green tea"],
+            "filter": {"topic": "nothing-matches"},
         }
         return values.get(name, "a name")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from memora_engine import Agent, Interaction, Memory, Organization, User
 
 __all__ = [
     "agents_table",
+    "fmt_metadata",
     "fmt_time",
     "interaction_tree",
     "interactions_table",
@@ -40,6 +42,13 @@ def _sources(memory: Memory) -> str:
     return ", ".join(str(m.msg_position) for m in memory.message_sources) or "-"
 
 
+def fmt_metadata(memory: Memory) -> str:
+    """A memory's metadata as compact JSON (``-`` when it has none)."""
+    if not memory.metadata:
+        return "-"
+    return json.dumps(memory.metadata, ensure_ascii=False, separators=(", ", ": "))
+
+
 def memories_table(
     memories: Sequence[Memory],
     *,
@@ -59,6 +68,9 @@ def memories_table(
     table.add_column("memory", style="bold", overflow="fold", min_width=20)
     table.add_column("obtained at", overflow="fold")
     table.add_column("sources", justify="center", overflow="fold")
+    labelled = any(m.metadata for m in memories)
+    if labelled:
+        table.add_column("metadata", overflow="fold")
     if superseded_by is not None:
         table.add_column("version", overflow="fold")
     _id_column(table, "memory_id", [m.memory_id for m in memories])
@@ -67,6 +79,8 @@ def memories_table(
         if scores is not None:
             row.append(f"{scores[index - 1]:.3f}")
         row += [memory.memory, fmt_time(memory.obtained_at), _sources(memory)]
+        if labelled:
+            row.append(escape(fmt_metadata(memory)))
         if superseded_by is not None:
             newer = superseded_by.get(memory.memory_id)
             row.append(f"superseded by {newer}" if newer else "current")
@@ -149,6 +163,8 @@ def interaction_tree(interaction: Interaction, *, label: str | None = None) -> T
         node = memories.add(f"[green]{memory.memory}[/] [dim]{memory.memory_id}[/]")
         positions = [f"#{m.msg_position}" for m in memory.message_sources]
         node.add(f"[dim]sources: {', '.join(positions) or 'none (truncated)'}[/]")
+        if memory.metadata:
+            node.add(f"[dim]metadata: {escape(fmt_metadata(memory))}[/]")
     return tree
 
 
@@ -172,6 +188,8 @@ def memories_list(
             details.append(f"score {scores[index - 1]:.3f}")
         lines.append("   " + " | ".join(details))
         lines.append(f"   [bold]{escape(memory.memory)}[/]")
+        if memory.metadata:
+            lines.append(f"   [dim]metadata {escape(fmt_metadata(memory))}[/]")
         if superseded_by is not None:
             newer = superseded_by.get(memory.memory_id)
             lines.append("   superseded by" if newer else "   current")

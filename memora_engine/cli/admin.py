@@ -6,6 +6,7 @@ Every listing command takes ``--json``; ids default to ``MEMORA_ORG_ID`` / ``MEM
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
@@ -27,6 +28,7 @@ from memora_engine.cli._render import (
     interactions_table,
     print_memories,
 )
+from memora_engine.cli.filter_options import build_filter, filter_options
 
 __all__ = [
     "confirm",
@@ -97,6 +99,7 @@ def deleted(done: bool, what: str) -> None:
     help="Search one user's memories, or every user's of the organization.",
 )
 @click.option("--limit", type=click.IntRange(1, 1000), default=None, help="Results per query.")
+@filter_options
 @json_option
 @store_options
 @click.pass_context
@@ -106,10 +109,19 @@ def search(
     queries: tuple[str, ...],
     scope: str,
     limit: int | None,
+    filters: tuple[str, ...],
+    filter_json: str | None,
+    since: str | None,
+    until: str | None,
     as_json: bool,
     **opts: Any,
 ) -> None:
-    """Hybrid search (no LLM). USER scope merges all QUERIES into one ranked list."""
+    """Hybrid search (no LLM). USER scope merges all QUERIES into one ranked list.
+
+    --filter / --filter-json / --since / --until keep only matching memories (inside the search,
+    so --limit still fills up).
+    """
+    wanted = build_filter(filters, filter_json, since, until)
     user_scope = scope == MemorySearchScope.USER.value
     settings, org_id, user_id = resolve_ids(ctx, opts, user=user_scope)
     agent_id = settings.agent_id
@@ -123,6 +135,7 @@ def search(
                 agent_id=agent_id,
                 search_across_agents=agent_id is None,
                 limit=limit,
+                filter=wanted,
             )
         return await memora.search_memories_as_batch(
             org_id,
@@ -132,6 +145,7 @@ def search(
             memory_search_scope=MemorySearchScope.ORGANIZATION,
             search_across_agents=agent_id is None,
             limit=limit,
+            filter=wanted,
         )
 
     result = with_memora(settings, body)
@@ -158,7 +172,7 @@ def search(
 # ---------------------------------------------------------------------- memories
 @click.group(cls=MemoraGroup)
 def memories() -> None:
-    """List, show, trace and delete a user's memories."""
+    """List, add, edit, show, trace and delete a user's memories (filters: --filter ...)."""
 
 
 @memories.command("list")
@@ -172,13 +186,28 @@ def memories() -> None:
     is_flag=True,
     help="Every version: superseded ones too, marked with the id of the version replacing them.",
 )
+@filter_options
 @json_option
 @store_options
 @click.pass_context
 def memories_list(
-    ctx: click.Context, /, skip: int, limit: int, history: bool, as_json: bool, **opts: Any
+    ctx: click.Context,
+    /,
+    skip: int,
+    limit: int,
+    history: bool,
+    filters: tuple[str, ...],
+    filter_json: str | None,
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+    **opts: Any,
 ) -> None:
-    """A user's memories, newest first: current versions (``--history``: every version)."""
+    """A user's memories, newest first: current versions (``--history``: every version).
+
+    --filter / --filter-json / --since / --until keep only matching memories.
+    """
+    wanted = build_filter(filters, filter_json, since, until)
     settings, org_id, user_id = resolve_ids(ctx, opts, user=True)
 
     async def body(memora: Memora) -> tuple[list[Any], dict[str, str]]:
@@ -189,6 +218,7 @@ def memories_list(
             include_history=history,
             skip=skip,
             limit=limit,
+            filter=wanted,
         )
         links = await memora.list_memory_links(org_id, user_id) if history else []
         return found, dict(links)
@@ -247,18 +277,47 @@ def memories_history(ctx: click.Context, /, memory_id: str, as_json: bool, **opt
 
 
 @memories.command("delete")
-@click.argument("memory_id")
+@click.argument("memory_id", required=False)
 @_org
 @_user
 @_yes
+@filter_options
+@json_option
 @store_options
 @click.pass_context
-def memories_delete(ctx: click.Context, /, memory_id: str, yes: bool, **opts: Any) -> None:
-    """Delete one memory (its history chain is re-linked around it)."""
+def memories_delete(
+    ctx: click.Context,
+    /,
+    memory_id: str | None,
+    yes: bool,
+    filters: tuple[str, ...],
+    filter_json: str | None,
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+    **opts: Any,
+) -> None:
+    """Delete one memory by id, or every version matching --filter / --filter-json / --since /
+    --until (history chains are re-linked around deleted versions)."""
+    wanted = build_filter(filters, filter_json, since, until)
+    if (memory_id is None) == (wanted is None):
+        raise click.UsageError("Give a MEMORY_ID or a filter (--filter ...), not both.")
     settings, org_id, user_id = resolve_ids(ctx, opts, user=True)
-    confirm(yes, f"memory {memory_id}")
-    done = with_memora(settings, lambda m: m.delete_memory(org_id, user_id, memory_id))
-    deleted(done, f"memory {memory_id}")
+    if wanted is None:
+        assert memory_id is not None
+        confirm(yes, f"memory {memory_id}")
+        done = with_memora(settings, lambda m: m.delete_memory(org_id, user_id, memory_id))
+        if as_json and done:
+            dump_json({"deleted": 1})
+            return
+        deleted(done, f"memory {memory_id}")
+        return
+    confirm(yes, f"every memory of user {user_id} matching {json.dumps(wanted)}")
+    count = with_memora(settings, lambda m: m.delete_memories(org_id, user_id, filter=wanted))
+    if as_json:
+        dump_json({"deleted": count})
+    else:
+        _console().print(f"Deleted {count} memories of user {user_id} matching the filter.")
 
 
 @memories.command("delete-all")

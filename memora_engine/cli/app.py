@@ -14,6 +14,7 @@ from memora_engine.cli.admin import interactions, memories, search
 from memora_engine.cli.chat import chat
 from memora_engine.cli.demo import demo
 from memora_engine.cli.doctor import doctor
+from memora_engine.cli.facts import memories_add, memories_edit
 from memora_engine.cli.reindex import reindex
 from memora_engine.cli.serve import COMMANDS as SERVE_COMMANDS
 from memora_engine.cli.tenants import agents, orgs, users
@@ -93,6 +94,8 @@ for command in (
     *SERVE_COMMANDS,
 ):
     app.add_command(command)
+memories.add_command(memories_add)
+memories.add_command(memories_edit)
 
 
 def main(args: Sequence[str] | None = None, **extra: Any) -> Any:

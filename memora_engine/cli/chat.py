@@ -28,6 +28,12 @@ from memora_engine.cli._common import (
     store_options,
 )
 from memora_engine.cli._render import print_memories
+from memora_engine.cli.filter_options import (
+    build_filter,
+    build_metadata,
+    filter_options,
+    metadata_options,
+)
 from memora_engine.llm import BaseBackendLLM
 
 __all__ = ["ChatSession", "chat"]
@@ -55,8 +61,11 @@ class ChatSession:
         user_name: str,
         *,
         infer: bool | None = None,
+        filter: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
     ) -> None:
         self.memora = memora
+        self.filter, self.metadata = filter, metadata
         self.org_id, self.user_id, self.agent_id = org_id, user_id, agent_id
         self.reply_model = reply_model
         self.infer = infer
@@ -77,6 +86,7 @@ class ChatSession:
             message,
             preceding_msg_for_context=self.base_history[1:],
             filter_out_memory_ids_set=self.recalled_ids,
+            filter=self.filter,
         )
         recall = json.dumps([m.memory_and_timestamp_dict() for m in recalled], ensure_ascii=False)
         with_recall = f"memory recall: {recall}\n---\nmessage: {message}"
@@ -105,6 +115,7 @@ class ChatSession:
             self.base_history[1:],
             interaction_id=self.interaction_id,
             infer=self.infer,
+            metadata=self.metadata,
         )
         self.interaction_id = saved[0]
         return saved
@@ -131,6 +142,8 @@ async def _pick_agent(memora: Memora, org_id: str, user_id: str, agent_id: str |
     help=f"Agent id [env MEMORA_AGENT_ID]; default: the user's '{_AGENT_LABEL}' agent.",
 )
 @click.option("--show-recall/--hide-recall", default=True, help="Print recalled memories.")
+@filter_options
+@metadata_options
 @llm_options
 @store_options
 @click.pass_context
@@ -138,12 +151,24 @@ def chat(
     ctx: click.Context,
     /,
     show_recall: bool,
+    filters: tuple[str, ...],
+    filter_json: str | None,
+    since: str | None,
+    until: str | None,
+    meta: tuple[str, ...],
+    metadata_json: str | None,
     raw: bool,
     model: str | None,
     search_model: str | None,
     **opts: Any,
 ) -> None:
-    """Chat with memory: recall -> reply -> save on exit (/quit or end of input)."""
+    """Chat with memory: recall -> reply -> save on exit (/quit or end of input).
+
+    --filter / --filter-json / --since / --until limit what is recalled; --meta / --metadata
+    label the memories saved from the conversation.
+    """
+    wanted = build_filter(filters, filter_json, since, until)
+    metadata = build_metadata(meta, metadata_json)
     settings = settings_from(ctx, model=model, search_model=search_model, **opts)
     org_id = require_value(settings.org_id, "--org", "org_id")
     user_id = require_value(settings.user_id, "--user", "user_id")
@@ -168,6 +193,8 @@ def chat(
             replies.extraction,
             user.user_name,
             infer=False if raw else None,
+            filter=wanted,
+            metadata=metadata,
         )
         out.print(
             f"Chatting as {user.user_name} with {replies.description}"

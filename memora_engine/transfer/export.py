@@ -75,6 +75,7 @@ def _interaction_record(item: Interaction, supersedes: dict[str, str]) -> dict[s
                 "agent_id": m.agent_id,
                 "sources": [s.msg_position for s in m.message_sources],
                 "supersedes": supersedes.get(m.memory_id),
+                "metadata": dict(m.metadata),
             }
             for m in memories
         ],

@@ -366,6 +366,7 @@ class Importer:
                 interaction_id=record.interaction_id,
                 current_datetime=record.updated_at or record.created_at,
                 infer=self.infer,
+                metadata=record.metadata,
             )
             self._log(number, interaction_id)
             saved = await _get_interaction(

@@ -2,18 +2,22 @@
 
 One JSON object per line, told apart by ``"type"``:
 
-* ``{"type": "memora-export", "version": 1, ...}`` — optional header written by export.
+* ``{"type": "memora-export", "version": 2, ...}`` — optional header written by export
+  (version 1, written before memories had metadata, still imports).
 * ``{"type": "organization", "org_id", "org_name", "created_at"?}``
 * ``{"type": "user", "org_id", "user_id", "user_name", "created_at"?}``
 * ``{"type": "agent", "org_id", "agent_id", "agent_label", "user_id"?, "created_at"?}``
 * ``{"type": "interaction", "org_id"?, "user_id"?, "agent_id"?, "interaction_id"?,
-  "created_at"?, "updated_at"?, "messages": [{"role", "content"}], "memories"?: [...]}``
+  "created_at"?, "updated_at"?, "messages": [{"role", "content"}], "metadata"?: {...},
+  "memories"?: [...]}``
 
 An interaction **without** ``memories`` is a conversation: Memora extracts its memories (with the
-configured LLM, or verbatim in raw mode). An interaction **with** ``memories`` (even ``[]``) is a
+configured LLM, or verbatim in raw mode), each with the interaction's ``metadata`` if given. An
+interaction **with** ``memories`` (even ``[]``) is a
 restore: messages and memories are written exactly as given (ids, times, sources, history), which
 is what export writes. Each memory is ``{"memory_id", "memory", "obtained_at", "agent_id"?,
-"sources": [positions], "supersedes"?: older memory_id}``; its text is stored as given, so the
+"sources": [positions], "supersedes"?: older memory_id, "metadata"?: {...}}``: metadata is
+written exactly as given (a version without it has none; it never inherits); its text is stored as given, so the
 ``user_<id>`` / ``agent_<id>`` placeholders export writes keep following renames. Entities
 without ``created_at`` are created "now". Missing org / user / agent ids are taken from
 ``--org`` / ``--user`` / ``--agent`` (:class:`Defaults`). Naive timestamps are read as UTC.
@@ -31,9 +35,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from memora_engine.errors import InvalidInputError
+from memora_engine.filters import Metadata, validate_metadata
 from memora_engine.ids import ensure_aware, require_id, require_memory_id, require_text
 from memora_engine.limits import MAX_MEMORY_CHARS, MAX_MESSAGES_PER_INTERACTION, MAX_NAME_CHARS
 from memora_engine.schema.storage import (
@@ -45,6 +57,7 @@ from memora_engine.schema.storage import (
 
 __all__ = [
     "FORMAT_VERSION",
+    "READABLE_VERSIONS",
     "AgentRecord",
     "Defaults",
     "ImportFileError",
@@ -60,7 +73,9 @@ __all__ = [
     "sort_problems",
 ]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Export versions this reader accepts (1: before memory metadata; its files still import).
+READABLE_VERSIONS = (1, 2)
 _MAX_SHOWN_PROBLEMS = 10
 
 
@@ -165,6 +180,12 @@ class MemoryRecord(_Record):
     agent_id: str | None = None
     sources: list[int] = Field(default_factory=list)
     supersedes: str | None = None
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("metadata", mode="plain")
+    @classmethod
+    def _metadata(cls, v: object) -> Metadata:
+        return {} if v is None else validate_metadata(v)
 
     @field_validator("memory_id", "supersedes")
     @classmethod
@@ -205,7 +226,22 @@ class InteractionRecord(_Record):
     created_at: datetime | None = None
     updated_at: datetime | None = None
     messages: list[MessageIn] = Field(max_length=MAX_MESSAGES_PER_INTERACTION)
+    metadata: dict[str, Any] | None = None
     memories: list[MemoryRecord] | None = None
+
+    @field_validator("metadata", mode="plain")
+    @classmethod
+    def _metadata(cls, v: object) -> Metadata | None:
+        return None if v is None else validate_metadata(v)
+
+    @model_validator(mode="after")
+    def _metadata_of_conversations_only(self) -> InteractionRecord:
+        if self.metadata is not None and self.memories is not None:
+            raise ValueError(
+                "metadata of an interaction is for conversations (memories extracted on "
+                "import); in a restore, give each memory its own metadata"
+            )
+        return self
 
     @field_validator("org_id", "user_id", "agent_id", "interaction_id")
     @classmethod
@@ -348,7 +384,7 @@ def _parse_one(
     kind = data.get("type", "interaction" if "messages" in data else None)
     if kind == "memora-export":
         version = data.get("version")
-        if version != FORMAT_VERSION:
+        if isinstance(version, bool) or version not in READABLE_VERSIONS:
             problems.append(f"line {number}: unsupported export version {version!r}")
         return None
     model = _MODELS.get(kind) if isinstance(kind, str) else None
@@ -472,6 +508,7 @@ def build_write(
             memory_id=m.memory_id,
             obtained_at=m.obtained_at,
             agent_id=m.agent_id,
+            metadata=dict(m.metadata),
         )
         for m in memories
         if m.supersedes is None
@@ -484,6 +521,7 @@ def build_write(
             obtained_at=m.obtained_at,
             agent_id=m.agent_id,
             existing_contrary_memory_id=m.supersedes,
+            metadata=dict(m.metadata),  # exactly as exported: {} must not inherit
         )
         for m in memories
         if m.supersedes is not None

@@ -7,8 +7,9 @@ the async core's public API; the adapters decide where it runs (see ``_runtime``
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from memora_engine import Memora
 from memora_engine.errors import InteractionNotFoundError
@@ -33,6 +34,7 @@ class RecallOptions:
     search_across_agents: bool
     context_messages: int
     model_filter: bool
+    filter: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -71,8 +73,10 @@ class SessionRef:
         infer: bool | None,
         extract_agent_memories: bool,
         config: RunnableConfig | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> bool:
-        """Make ``turns`` the whole stored conversation and extract memories from what is new.
+        """Make ``turns`` the whole stored conversation and extract memories from what is new
+        (each with ``metadata``).
 
         Skips the write (and its LLM calls) when nothing changed. Returns whether it wrote.
         """
@@ -90,6 +94,7 @@ class SessionRef:
             infer=infer,
             create_if_missing=True,
             config=config,
+            metadata=metadata,
         )
         return True
 
@@ -131,5 +136,6 @@ class SessionRef:
             search_across_agents=options.search_across_agents,
             enable_final_model_based_memory_filter=options.model_filter,
             config=config,
+            filter=options.filter,
         )
         return memories

@@ -17,6 +17,7 @@ from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.memory.memory import InsertMethod
 from llama_index.core.memory.types import BaseMemory
 from llama_index.core.utils import get_tokenizer
+from llama_index.core.vector_stores.types import MetadataFilters
 from typing_extensions import Self
 
 from memora_engine.errors import InvalidInputError
@@ -37,6 +38,7 @@ from memora_integrations.llama_index._messages import (
 )
 from memora_integrations.llama_index._runtime import CoreRunner, MemoraLike, run_config_for
 from memora_integrations.llama_index._session import RecallOptions, SessionRef
+from memora_integrations.llama_index.filters import check_adapter_options, to_memora_filter
 
 __all__ = ["MemoraMemory"]
 
@@ -68,6 +70,10 @@ class MemoraMemory(BaseMemory):
       (never an assistant or tool message first; at least the latest message). Non-string
       ``input`` (``get(5)``, as LlamaIndex's own buffer tests call it) is ignored, as
       ``ChatMemoryBuffer`` ignores it: the query is then the latest user message.
+    * **Metadata and filters**: ``filters`` (LlamaIndex ``MetadataFilters`` or a Memora filter
+      dict, see :func:`~memora_integrations.llama_index.filters.to_memora_filter`) limits what
+      ``get()`` recalls, inside the search (so ``max_recalled_memories`` still fills up);
+      ``metadata`` is given to every memory the conversation's saves create.
     * **Tracing**: Memora's model calls get the config of the LangChain / LangGraph run they are
       made in, else ``run_config`` (a LangChain ``RunnableConfig``: callbacks, tags, metadata).
 
@@ -82,6 +88,8 @@ class MemoraMemory(BaseMemory):
         agent_id: The agent speaking.
         session_id: The Memora interaction id (a new one when omitted; keep it to resume).
         token_limit: Token budget of ``get()`` (``None``: only ``max_messages`` applies).
+        filters: Recall only memories matching (``MetadataFilters`` or a Memora filter dict).
+        metadata: Metadata for every memory saved from this conversation.
         run_config: LangChain ``RunnableConfig`` for Memora's model calls (tracing).
         create_missing: Create the org, user and agent if they do not exist.
 
@@ -91,6 +99,10 @@ class MemoraMemory(BaseMemory):
         ...     memora, org_id="acme", user_id="jake", agent_id="jarvis", session_id="chat-1")
         >>> engine = SimpleChatEngine.from_defaults(llm=llm, memory=memory)
         >>> engine.chat("I'm allergic to peanuts.")  # doctest: +SKIP
+        >>> from llama_index.core.vector_stores import MetadataFilter, MetadataFilters
+        >>> memory = MemoraMemory.from_defaults(
+        ...     memora, "acme", "jake", "jarvis", metadata={"channel": "support"},
+        ...     filters=MetadataFilters(filters=[MetadataFilter(key="channel", value="support")]))
     """
 
     org_id: str = Field(description="Memora organization id.")
@@ -144,6 +156,13 @@ class MemoraMemory(BaseMemory):
     create_missing: bool = Field(
         default=False, description="Create the org, user and agent when missing."
     )
+    filters: MetadataFilters | dict[str, Any] | None = Field(
+        default=None,
+        description="Recall only memories matching (MetadataFilters or a Memora filter dict).",
+    )
+    metadata: dict[str, Any] | None = Field(
+        default=None, description="Metadata for every memory saved from this conversation."
+    )
 
     _runner: CoreRunner = PrivateAttr()
     _tenant_ready: bool = PrivateAttr(default=False)
@@ -151,6 +170,7 @@ class MemoraMemory(BaseMemory):
     _recall_cache: tuple[tuple[str, int], list[Memory]] | None = PrivateAttr(default=None)
 
     def __init__(self, memora: MemoraLike, **data: Any) -> None:
+        check_adapter_options(data)
         super().__init__(**data)
         self._runner = CoreRunner(memora)
 
@@ -304,6 +324,7 @@ class MemoraMemory(BaseMemory):
             search_across_agents=self.search_across_agents,
             context_messages=self.recall_context_messages,
             model_filter=self.model_filter,
+            filter=to_memora_filter(self.filters),
         )
         memories = await self._ref.recall(self._runner.core, query, context, options, config)
         self._recall_cache = (key, memories)
@@ -374,6 +395,7 @@ class MemoraMemory(BaseMemory):
             infer=self.infer,
             extract_agent_memories=self.extract_agent_memories,
             config=config,
+            metadata=self.metadata,
         )
         self._pending.clear()
         self._recall_cache = None
@@ -390,6 +412,7 @@ class MemoraMemory(BaseMemory):
                 infer=self.infer,
                 extract_agent_memories=self.extract_agent_memories,
                 config=config,
+                metadata=self.metadata,
             )
         else:
             await self._ref.clear_messages(self._runner.core)

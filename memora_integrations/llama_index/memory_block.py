@@ -19,6 +19,7 @@ from typing import Any
 from llama_index.core.base.llms.types import ChatMessage
 from llama_index.core.bridge.pydantic import Field, PrivateAttr
 from llama_index.core.memory.memory import BaseMemoryBlock
+from llama_index.core.vector_stores.types import MetadataFilters
 
 from memora_engine.errors import InvalidInputError
 from memora_engine.tracing import RunnableConfig
@@ -33,6 +34,7 @@ from memora_integrations.llama_index._messages import (
 )
 from memora_integrations.llama_index._runtime import CoreRunner, MemoraLike, run_config_for
 from memora_integrations.llama_index._session import RecallOptions, SessionRef
+from memora_integrations.llama_index.filters import check_adapter_options, to_memora_filter
 
 __all__ = ["MemoraMemoryBlock"]
 
@@ -57,6 +59,9 @@ class MemoraMemoryBlock(BaseMemoryBlock[str]):
         agent_id: The agent speaking.
         interaction_id: The interaction to write to (default: the ``Memory``'s ``session_id``).
         eager: Also save the live window on every read (each turn is stored).
+        filters: Recall only memories matching (LlamaIndex ``MetadataFilters`` or a Memora
+            filter dict; applied inside the search, so ``max_memories`` still fills up).
+        metadata: Metadata for every memory saved through this block.
         run_config: LangChain ``RunnableConfig`` for Memora's model calls (tracing).
 
     Examples:
@@ -87,10 +92,17 @@ class MemoraMemoryBlock(BaseMemoryBlock[str]):
     extract_agent_memories: bool = Field(default=False)
     run_config: dict[str, Any] | None = Field(default=None, exclude=True)
     create_missing: bool = Field(default=False, description="Create org / user / agent.")
+    filters: MetadataFilters | dict[str, Any] | None = Field(
+        default=None, description="Recall only memories matching."
+    )
+    metadata: dict[str, Any] | None = Field(
+        default=None, description="Metadata for every memory saved through this block."
+    )
 
     _runner: CoreRunner = PrivateAttr()
 
     def __init__(self, memora: MemoraLike, **data: Any) -> None:
+        check_adapter_options(data)
         super().__init__(**data)
         self._runner = CoreRunner(memora)
 
@@ -140,6 +152,7 @@ class MemoraMemoryBlock(BaseMemoryBlock[str]):
             search_across_agents=self.search_across_agents,
             context_messages=self.recall_context_messages,
             model_filter=self.model_filter,
+            filter=to_memora_filter(self.filters),
         )
         memories = await session.recall(self._runner.core, query, context, options, config)
         memories = memories_outside_window(memories, session.interaction_id, messages)
@@ -179,6 +192,7 @@ class MemoraMemoryBlock(BaseMemoryBlock[str]):
             infer=self.infer,
             extract_agent_memories=self.extract_agent_memories,
             config=config,
+            metadata=self.metadata,
         )
 
     async def atruncate(self, content: str, tokens_to_truncate: int) -> str | None:

@@ -59,7 +59,9 @@ def test_tool_list_shape(tools: dict[str, FunctionTool]) -> None:
         assert tool.fn.__name__ == name
         assert tool.async_fn.__name__ == f"a{name}"
     search = tools["search_memories"].metadata
-    assert search.description.startswith("search_memories(query: str, limit: int = 5) -> str")
+    assert search.description.startswith(
+        "search_memories(query: str, limit: int = 5, filter: dict[str, object] | None = None) -> str"
+    )
     assert "long-term memory about the user" in search.description
     schema = search.get_parameters_dict()
     assert schema["required"] == ["query"]

@@ -11,6 +11,7 @@ ALLOWED_ENGINE_MODULES = {
     "memora_engine",
     "memora_engine.schema",
     "memora_engine.errors",
+    "memora_engine.filters",  # pure validation and semantics of metadata and filters, no store
     "memora_engine.sync_facade",
     "memora_engine.tracing",
 }
