@@ -26,7 +26,8 @@ from pydantic import ValidationError
 
 from memora_engine import Memora, MemoraRunner, SyncMemora
 from memora_engine.errors import InteractionNotFoundError, InvalidInputError
-from memora_engine.schema import Interaction, Memory, MemoryToStore
+from memora_engine.filters import parse_optional_filter, validate_metadata
+from memora_engine.schema import Interaction, Memory
 
 __all__ = [
     "VALID_ID",
@@ -170,25 +171,23 @@ def checked_metadata(metadata: object, what: str) -> dict[str, Any] | None:
     """
     if metadata is None:
         return None
-    try:
-        checked = MemoryToStore.model_validate({"memory": "-", "metadata": metadata}).metadata
-    except ValidationError as exc:
-        problem = exc.errors()[0]["msg"].removeprefix("Value error, ")
-        raise InvalidInputError(f"{what}: {problem}") from None
-    return dict(checked or {})
+    return dict(validate_metadata(metadata, what=what))
 
 
 def checked_filter(filter: object, what: str) -> dict[str, Any] | None:
-    """``filter`` as a dict (``None`` stays ``None``); its content is checked by the engine on
-    first use.
+    """``filter`` checked against Memora's filter language now (``None`` stays ``None``).
 
     Raises:
-        InvalidInputError: not a dict.
+        InvalidInputError: not a dict, or not a valid filter (the message says why).
     """
     if filter is None:
         return None
     if not isinstance(filter, Mapping):
         raise InvalidInputError(f"{what} must be a dict, got {type(filter).__name__}.")
+    try:
+        parse_optional_filter(filter)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{what}: {exc}") from None
     return dict(filter)
 
 

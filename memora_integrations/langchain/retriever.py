@@ -19,6 +19,7 @@ from memora_engine.errors import InvalidInputError
 from memora_engine.schema import Memory
 from memora_integrations.langchain._runtime import (
     MemoraBridge,
+    checked_filter,
     combined_filter,
     invalid_settings,
     memory_to_dict,
@@ -62,8 +63,9 @@ class MemoraRetriever(BaseRetriever):
     ``filter`` (the filter language of README "Metadata and filters") is applied to every
     search, pushed down into the vector query so ``k`` holds. A per-call ``filter``
     (``invoke(q, filter={...})``, like ``search_kwargs``) is AND-combined with it: it narrows
-    the results and can never widen the retriever's own filter. Bad filters raise
-    ``InvalidInputError`` when the search runs.
+    the results and can never widen the retriever's own filter. A bad filter raises
+    ``InvalidInputError`` (at construction for the retriever's own, at the call for a per-call
+    one).
 
     Attributes:
         memora: A ``Memora`` or ``SyncMemora``.
@@ -115,6 +117,7 @@ class MemoraRetriever(BaseRetriever):
             raise InvalidInputError("MemoraRetriever in USER scope needs a user_id.")
         if self.recall and self.scope is not MemorySearchScope.USER:
             raise InvalidInputError("MemoraRetriever(recall=True) works in USER scope only.")
+        self.filter = checked_filter(self.filter, "MemoraRetriever filter")
         return self
 
     def _get_relevant_documents(

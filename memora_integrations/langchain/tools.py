@@ -29,6 +29,7 @@ from memora_engine import Memora
 from memora_engine.errors import InvalidInputError, MemoryNotFoundError
 from memora_integrations.langchain._runtime import (
     MemoraLike,
+    checked_filter,
     combined_filter,
     memory_to_dict,
     optional_kwargs,
@@ -89,7 +90,13 @@ class MemoraSearchMemoriesTool(MemoraToolBase):
     args_schema: type[BaseModel] = SearchMemoriesInput
     search_across_agents: bool = True
     filter: dict[str, Any] | None = None
-    """A filter applied to every search, AND-combined with the model's ``filter``."""
+    """A filter applied to every search, AND-combined with the model's ``filter`` (checked
+    when the tool is built)."""
+
+    @model_validator(mode="after")
+    def _check_filter(self) -> Self:
+        self.filter = checked_filter(self.filter, f"{self.name} filter")
+        return self
 
     def _run(
         self,

@@ -28,10 +28,8 @@ import operator
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pydantic import ValidationError
-
 from memora_engine.errors import InvalidInputError
-from memora_engine.schema import MemoryToStore
+from memora_engine.filters import validate_metadata
 
 __all__ = [
     "PARTIAL_KEY",
@@ -59,8 +57,8 @@ _RANGE = frozenset({"$gt", "$gte", "$lt", "$lte"})
 def _fits(metadata: Mapping[str, Any]) -> bool:
     """Whether Memora accepts ``metadata`` (keys, types and limits: the engine's own check)."""
     try:
-        MemoryToStore.model_validate({"memory": "-", "metadata": dict(metadata)})
-    except ValidationError:
+        validate_metadata(metadata)
+    except InvalidInputError:
         return False
     return True
 

@@ -138,11 +138,12 @@ def test_document_metadata_layout(tmp_path: Path) -> None:
 def test_retriever_bad_filters_raise(memora: SyncMemora) -> None:
     with pytest.raises(InvalidInputError, match="filter"):
         MemoraRetriever(memora=memora, org_id="acme", user_id="jake", filter="label=kept")
-    retriever = MemoraRetriever(
-        memora=memora, org_id="acme", user_id="jake", filter={"label": {"$like": "k%"}}
-    )
-    with pytest.raises(InvalidInputError, match=r"\$like"):
-        retriever.invoke("tea")
+    with pytest.raises(InvalidInputError, match=r"\$like"):  # checked when built
+        MemoraRetriever(
+            memora=memora, org_id="acme", user_id="jake", filter={"label": {"$like": "k%"}}
+        )
+    with pytest.raises(InvalidInputError, match="obtained_at"):
+        create_memora_tools(memora, **TENANT, filter={"obtained_at": {"$gt": "soon"}})
     plain = MemoraRetriever(memora=memora, org_id="acme", user_id="jake")
     with pytest.raises(InvalidInputError, match="rank"):
         plain.invoke("tea", filter={"rank": {"$gt": "high"}})
