@@ -7,7 +7,6 @@ resolution are real.
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -31,28 +30,6 @@ class Tenant:
     org_id: str
     user_id: str
     agent_id: str
-
-
-@pytest.fixture
-def provider() -> ScriptedProvider:
-    return ScriptedProvider()
-
-
-@pytest.fixture
-async def memora(
-    tmp_path: Path,
-    dense_encoder: DenseEncoder,
-    sparse_encoder: SparseEncoder,
-    provider: ScriptedProvider,
-) -> AsyncIterator[Memora]:
-    engine = await Memora.embedded(
-        tmp_path / "m",
-        extraction_model=provider.model(),
-        dense_encoder=dense_encoder,
-        sparse_encoder=sparse_encoder,
-    )
-    async with engine:
-        yield engine
 
 
 async def _tenant(memora: Memora, name: str = "Jake") -> Tenant:
