@@ -297,11 +297,12 @@ class FactManagement:
             )
             if not page:
                 return total
-            total += await self._stores.delete_memories(
+            deleted = await self._stores.delete_memories(
                 org_id, user_id, [m.memory_id for m in page]
             )
-            if len(page) < _DELETE_PAGE:
-                return total
+            total += deleted
+            if len(page) < _DELETE_PAGE or deleted == 0:
+                return total  # (0: a concurrent delete took them; never loop on a stale page)
 
 
 def _facts(memories: object) -> tuple[list[str], list[Metadata | None]]:

@@ -140,6 +140,7 @@ class Memora(
         enable_logging: bool = False,
         settings: MemoraSettings | None = None,
         create: bool = True,
+        metadata_indexes: Mapping[str, str] | None = None,
     ) -> Memora:
         """Open (or create) an embedded Memora under ``path``: SQLite + Qdrant Edge + local models.
 
@@ -150,6 +151,10 @@ class Memora(
 
         Args:
             create: ``False`` opens an existing store only (no folder is created).
+            metadata_indexes: Payload indexes on the metadata keys you filter on,
+                ``{"project": "keyword", "priority": "float"}`` (default: settings'
+                ``metadata_indexes``); filtered searches on an unindexed key read each
+                candidate's payload (README, "Metadata and filters").
 
         Raises:
             ConfigurationError: ``path`` is a file, cannot be created, or (``create=False``)
@@ -165,6 +170,10 @@ class Memora(
         updates: dict[str, Any] = {"path": root, "neo4j_uri": None, "qdrant_url": None}
         if model_dir is not None and str(model_dir) != "":
             updates["embedding_model_dir"] = resolve_startup_path(model_dir)
+        if metadata_indexes is not None:
+            if not isinstance(metadata_indexes, Mapping):
+                raise InvalidInputError('metadata_indexes must be a dict like {"k": "keyword"}.')
+            updates["metadata_indexes"] = dict(metadata_indexes)
         settings = settings.model_copy(update=updates)
         await asyncio.to_thread(_prepare_data_folder, settings.layout, create=create)
         graph_db, vector_db = build_stores(

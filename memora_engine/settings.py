@@ -25,7 +25,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic.fields import FieldInfo
@@ -184,6 +184,13 @@ class MemoraSettings(BaseSettings):
     )
     qdrant_collection: str = Field(
         "memora_memories", validation_alias=_env("qdrant_collection", "MEMORA_QDRANT_COLLECTION")
+    )
+    metadata_indexes: dict[str, Literal["keyword", "float"]] = Field(
+        default_factory=dict,
+        validation_alias=_env("metadata_indexes", "MEMORA_METADATA_INDEXES"),
+        description='Vector payload indexes on metadata keys you filter on, {"project": '
+        '"keyword", "priority": "float"} (JSON in the environment); they make filtered search '
+        "fast and never change results.",
     )
     org_id: str | None = Field(None, validation_alias=_env("org_id", "MEMORA_ORG_ID"))
     user_id: str | None = Field(None, validation_alias=_env("user_id", "MEMORA_USER_ID"))

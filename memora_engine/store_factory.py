@@ -60,6 +60,7 @@ def build_stores(
             dense_encoder=dense,
             sparse_encoder=sparse,
             search_config=search_config,
+            metadata_indexes=settings.metadata_indexes,
         )
     else:
         from memora_engine.vector_db import QdrantEdgeDB
@@ -69,5 +70,6 @@ def build_stores(
             dense_encoder=dense,
             sparse_encoder=sparse,
             search_config=search_config,
+            metadata_indexes=settings.metadata_indexes,
         )
     return graph, vector

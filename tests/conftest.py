@@ -67,3 +67,32 @@ async def qdrant_local_db(
         yield store
     finally:
         await store.close()
+
+
+# --- An embedded Memora whose extraction model is scripted (engine flow tests) ---------------
+from memora_engine import Memora  # noqa: E402
+from tests.scripted_provider import ScriptedProvider  # noqa: E402
+
+
+@pytest.fixture
+def provider() -> ScriptedProvider:
+    """The scripted extraction / comparison / query model of one test (the allowed double)."""
+    return ScriptedProvider()
+
+
+@pytest.fixture
+async def memora(
+    tmp_path: Path,
+    provider: ScriptedProvider,
+    dense_encoder: DenseEncoder,
+    sparse_encoder: SparseEncoder,
+) -> AsyncIterator[Memora]:
+    """An embedded Memora on ``tmp_path`` with ``provider``'s model (tests may override)."""
+    engine = await Memora.embedded(
+        tmp_path / "memora",
+        extraction_model=provider.model(),
+        dense_encoder=dense_encoder,
+        sparse_encoder=sparse_encoder,
+    )
+    async with engine:
+        yield engine

@@ -6,16 +6,13 @@ parsing are real.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from memora_engine import Memora, MemorySearchScope
-from memora_engine.embeddings import DenseEncoder, SparseEncoder
 from tests.scripted_provider import ScriptedProvider, extraction
 
 T0 = datetime(2024, 12, 1, 9, 0, tzinfo=timezone.utc)
@@ -31,28 +28,6 @@ class Tenant:
     org_id: str
     user_id: str
     agent_id: str
-
-
-@pytest.fixture
-def provider() -> ScriptedProvider:
-    return ScriptedProvider()
-
-
-@pytest.fixture
-async def memora(
-    tmp_path: Path,
-    provider: ScriptedProvider,
-    dense_encoder: DenseEncoder,
-    sparse_encoder: SparseEncoder,
-) -> AsyncIterator[Memora]:
-    engine = await Memora.embedded(
-        tmp_path / "memora",
-        extraction_model=provider.model(),
-        dense_encoder=dense_encoder,
-        sparse_encoder=sparse_encoder,
-    )
-    yield engine
-    await engine.close()
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from itertools import count, pairwise
 from pathlib import Path
 
@@ -23,28 +23,6 @@ CHAT = [
     {"role": "user", "content": "My wife Sarah is due in December, and I'm allergic to peanuts."},
     {"role": "assistant", "content": "Congratulations! I'll remember the peanut allergy."},
 ]
-
-
-@pytest.fixture
-def provider() -> ScriptedProvider:
-    return ScriptedProvider()
-
-
-@pytest.fixture
-async def memora(
-    tmp_path: Path,
-    provider: ScriptedProvider,
-    dense_encoder: DenseEncoder,
-    sparse_encoder: SparseEncoder,
-) -> AsyncIterator[Memora]:
-    engine = await Memora.embedded(
-        tmp_path / "memora",
-        extraction_model=provider.model(),
-        dense_encoder=dense_encoder,
-        sparse_encoder=sparse_encoder,
-    )
-    yield engine
-    await engine.close()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ resolution are real.
 from __future__ import annotations
 
 import random
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -31,28 +30,6 @@ class Tenant:
     org_id: str
     user_id: str
     agent_id: str
-
-
-@pytest.fixture
-def provider() -> ScriptedProvider:
-    return ScriptedProvider()
-
-
-@pytest.fixture
-async def memora(
-    tmp_path: Path,
-    dense_encoder: DenseEncoder,
-    sparse_encoder: SparseEncoder,
-    provider: ScriptedProvider,
-) -> AsyncIterator[Memora]:
-    engine = await Memora.embedded(
-        tmp_path / "m",
-        extraction_model=provider.model(),
-        dense_encoder=dense_encoder,
-        sparse_encoder=sparse_encoder,
-    )
-    async with engine:
-        yield engine
 
 
 async def _tenant(memora: Memora, name: str = "Jake") -> Tenant:
@@ -400,3 +377,42 @@ async def test_related_memories_are_searched_with_names_not_placeholders() -> No
     assert sent == [["Jake asked Jarvis about tea"]]
     assert [m.memory for m in new] == ["user_u1 asked agent_a1 about tea"]
     assert contrary == []
+
+
+async def test_embedded_and_settings_pass_metadata_indexes_to_the_index(
+    tmp_path: Path,
+    dense_encoder: DenseEncoder,
+    sparse_encoder: SparseEncoder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If this fails, check Memora.embedded(metadata_indexes=) / MEMORA_METADATA_INDEXES and
+    store_factory: the lever that makes filtered search fast must reach the vector store."""
+    from memora_engine.settings import MemoraSettings
+
+    monkeypatch.setenv("MEMORA_METADATA_INDEXES", '{"priority": "float"}')
+    assert MemoraSettings.load().metadata_indexes == {"priority": "float"}
+    async with await Memora.embedded(
+        tmp_path / "ix",
+        dense_encoder=dense_encoder,
+        sparse_encoder=sparse_encoder,
+        metadata_indexes={"topic": "keyword"},
+    ) as memora:
+        store: Any = memora.vector_db
+        schema = await store._run("info", lambda shard: shard.info().payload_schema)
+        assert "metadata.topic" in schema
+        assert "metadata.priority" not in schema  # the argument wins over the settings
+        t = await _tenant(memora)
+        await memora.add_memories(
+            t.org_id, t.user_id, t.agent_id, ["Jake likes tea"], metadata={"topic": "food"}
+        )
+        found = await memora.search_memories_as_one(
+            t.org_id, t.user_id, ["tea"], filter={"topic": "food"}
+        )
+        assert [m.memory for m in found] == ["Jake likes tea"]
+    with pytest.raises(InvalidInputError, match="keyword"):
+        await Memora.embedded(
+            tmp_path / "bad",
+            dense_encoder=dense_encoder,
+            sparse_encoder=sparse_encoder,
+            metadata_indexes={"topic": "text"},
+        )

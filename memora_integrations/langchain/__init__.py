@@ -6,9 +6,15 @@ Examples:
 """
 
 from memora_integrations.langchain.chat_history import MemoraChatMessageHistory
-from memora_integrations.langchain.retriever import MemoraRetriever, memory_to_document
+from memora_integrations.langchain.retriever import (
+    MEMORY_METADATA_KEY,
+    MemoraRetriever,
+    memory_to_document,
+)
 from memora_integrations.langchain.tools import (
+    MemoraAddMemoriesTool,
     MemoraDeleteMemoryTool,
+    MemoraEditMemoryTool,
     MemoraMemoryHistoryTool,
     MemoraSaveMemoryTool,
     MemoraSearchMemoriesTool,
@@ -16,8 +22,11 @@ from memora_integrations.langchain.tools import (
 )
 
 __all__ = [
+    "MEMORY_METADATA_KEY",
+    "MemoraAddMemoriesTool",
     "MemoraChatMessageHistory",
     "MemoraDeleteMemoryTool",
+    "MemoraEditMemoryTool",
     "MemoraMemoryHistoryTool",
     "MemoraRetriever",
     "MemoraSaveMemoryTool",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 from langchain_core.messages import (
@@ -26,6 +26,7 @@ from pydantic import ValidationError
 
 from memora_engine import Memora, MemoraRunner, SyncMemora
 from memora_engine.errors import InteractionNotFoundError, InvalidInputError
+from memora_engine.filters import parse_optional_filter, validate_metadata
 from memora_engine.schema import Interaction, Memory
 
 __all__ = [
@@ -33,6 +34,9 @@ __all__ = [
     "MemoraBridge",
     "MemoraLike",
     "ambient_config",
+    "checked_filter",
+    "checked_metadata",
+    "combined_filter",
     "ensure_tenant",
     "forwardable",
     "from_memora_messages",
@@ -40,6 +44,7 @@ __all__ = [
     "memory_to_dict",
     "message_role",
     "message_text",
+    "optional_kwargs",
     "save_conversation",
     "stored_interaction",
     "to_memora_messages",
@@ -128,10 +133,12 @@ async def save_conversation(
     *,
     infer: bool | None,
     config: RunnableConfig | None = None,
+    metadata: Mapping[str, Any] | None = None,
 ) -> str:
     """Save the full ``conversation`` as ``interaction_id`` (created with that id if missing).
 
-    ``config`` is the caller's run config (tracing). Returns the interaction id.
+    ``config`` is the caller's run config (tracing); ``metadata`` goes to every memory the save
+    creates. Returns the interaction id.
     """
     saved_id, _ = await core.save_or_update_interaction_and_memories(
         org_id,
@@ -142,8 +149,61 @@ async def save_conversation(
         infer=infer,
         create_if_missing=interaction_id is not None,
         config=config,
+        **optional_kwargs(metadata=metadata),
     )
     return saved_id
+
+
+def optional_kwargs(**kwargs: Any) -> dict[str, Any]:
+    """The keyword arguments that are not ``None``.
+
+    Adapters pass ``filter=`` / ``metadata=`` only when set, so they keep working with a
+    ``Memora``-like object (an older HTTP client) that does not take them yet.
+    """
+    return {name: value for name, value in kwargs.items() if value is not None}
+
+
+def checked_metadata(metadata: object, what: str) -> dict[str, Any] | None:
+    """``metadata`` checked against Memora's limits now (``None`` stays ``None``).
+
+    Raises:
+        InvalidInputError: not a flat JSON object within the limits (the message says why).
+    """
+    if metadata is None:
+        return None
+    return dict(validate_metadata(metadata, what=what))
+
+
+def checked_filter(filter: object, what: str) -> dict[str, Any] | None:
+    """``filter`` checked against Memora's filter language now (``None`` stays ``None``).
+
+    Raises:
+        InvalidInputError: not a dict, or not a valid filter (the message says why).
+    """
+    if filter is None:
+        return None
+    if not isinstance(filter, Mapping):
+        raise InvalidInputError(f"{what} must be a dict, got {type(filter).__name__}.")
+    try:
+        parse_optional_filter(filter)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{what}: {exc}") from None
+    return dict(filter)
+
+
+def combined_filter(*filters: Any) -> Any:
+    """The AND of the non-empty filters; ``None`` when there is none.
+
+    Filters are passed on as given: the engine validates them (``InvalidInputError``).
+
+    Examples:
+        >>> combined_filter({"topic": "food"}, None, {"score": {"$gte": 3}})
+        {'$and': [{'topic': 'food'}, {'score': {'$gte': 3}}]}
+    """
+    present = [f for f in filters if f is not None and not (isinstance(f, Mapping) and not f)]
+    if not present:
+        return None
+    return present[0] if len(present) == 1 else {"$and": present}
 
 
 def ambient_config() -> RunnableConfig | None:
@@ -207,7 +267,8 @@ def from_memora_messages(messages: Sequence[Any]) -> list[BaseMessage]:
 
 
 def memory_to_dict(memory: Memory, score: float | None = None) -> dict[str, Any]:
-    """A JSON-ready view of a memory: text, ids, ``obtained_at`` (ISO), sources, score."""
+    """A JSON-ready view of a memory: text, ids, ``obtained_at`` (ISO), sources, metadata,
+    score."""
     data: dict[str, Any] = {
         "memory_id": memory.memory_id,
         "memory": memory.memory,
@@ -220,6 +281,7 @@ def memory_to_dict(memory: Memory, score: float | None = None) -> dict[str, Any]
             {"role": s.role, "content": s.content, "msg_position": s.msg_position}
             for s in memory.message_sources
         ],
+        "metadata": dict(memory.metadata),
     }
     if score is not None:
         data["score"] = score

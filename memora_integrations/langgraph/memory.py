@@ -38,9 +38,12 @@ from memora_integrations.langchain._runtime import (
     VALID_ID,
     MemoraBridge,
     MemoraLike,
+    checked_filter,
+    checked_metadata,
     ensure_tenant,
     forwardable,
     message_text,
+    optional_kwargs,
     save_conversation,
 )
 
@@ -185,6 +188,11 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         infer: Passed to the engine when saving (``False`` raw mode; ``None`` extract when the
             engine has an extraction model).
         create_missing: Create the org, user and agent when missing (ids as names).
+        filter: Recall only memories matching this filter (README "Metadata and filters"),
+            pushed down into the search, so ``max_memories`` can be filled with matches.
+        metadata: Metadata given to every memory the save step creates (a flat JSON object;
+            a memory that replaces an older version keeps the old one's metadata when this
+            is ``None``).
 
     Examples:
         >>> from langchain.agents import create_agent
@@ -194,6 +202,8 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         >>> agent.invoke({"messages": [{"role": "user", "content": "What should I cook?"}]},
         ...              {"configurable": {"thread_id": "t1", "user_id": "jake"}})
         >>> builder.add_node("recall", memory.arecall_node)  # in a hand-built graph
+        >>> work = MemoraMemory(memora, org_id="acme", agent_id="assistant",
+        ...                     filter={"scope": "work"}, metadata={"scope": "work"})
     """
 
     def __init__(
@@ -210,6 +220,8 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         save: bool = True,
         infer: bool | None = None,
         create_missing: bool = False,
+        filter: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | None = None,
     ) -> None:
         if isinstance(max_memories, bool) or not isinstance(max_memories, int) or max_memories < 1:
             raise InvalidInputError("max_memories must be a positive int.")
@@ -224,6 +236,8 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
         self.save = save
         self.infer = infer
         self.create_missing = create_missing
+        self.filter = checked_filter(filter, "MemoraMemory filter")
+        self.metadata = checked_metadata(metadata, "MemoraMemory metadata")
         self.tools = []
 
     # ------------------------------------------------------------------ core (async, on the loop)
@@ -269,6 +283,7 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
             filter_out_memory_ids_set=recalled_memory_ids(messages),
             search_across_agents=self.search_across_agents,
             config=config,
+            **optional_kwargs(filter=self.filter),
         )
         interaction_id = None if thread_id is None else thread_interaction_id(thread_id)
         memories = memories_outside_thread(memories, interaction_id, messages)
@@ -306,6 +321,7 @@ class MemoraMemory(AgentMiddleware[AgentState[Any], Any, Any]):
             interaction_id,
             infer=self.infer,
             config=config,
+            metadata=self.metadata,
         )
 
     # ------------------------------------------------------------------ LangChain middleware

@@ -8,18 +8,19 @@ Mapping (see the class docstring for the details):
   so ``get`` / ``put`` / ``delete`` by key work; a second ``put`` of a key supersedes the memory
   (Memora keeps the old version in its history chain). With ``infer=True`` a put is saved as an
   interaction and memories are extracted from it;
+* the value's top-level fields that fit Memora's metadata (strings, numbers, bools, lists of
+  those, within the limits) are the memory's metadata (:mod:`.store_filters`);
 * ``search`` is Memora's hybrid search (``query``) or a newest-first listing (no query), with
-  ``limit`` / ``offset`` / ``filter`` (on the item values);
+  ``limit`` / ``offset`` / ``filter`` (on the item values; pushed down into Memora's search as
+  a metadata filter, so ``limit`` holds);
 * TTLs and ``index=False`` are not supported and raise.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-import operator
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -50,85 +51,30 @@ from memora_integrations.langchain._runtime import (
     MemoraLike,
     ambient_config,
     ensure_tenant,
+    optional_kwargs,
     save_conversation,
 )
 from memora_integrations.langgraph.memory import thread_interaction_id
+from memora_integrations.langgraph.store_filters import (
+    check_store_filter,
+    matches_filter,
+    pushdown_filter,
+    value_metadata,
+)
+from memora_integrations.langgraph.store_values import (
+    STORE_ROLE,
+    item_record,
+    key_memory_id,
+    plain_value,
+    put_record,
+    value_text,
+)
 
-__all__ = ["STORE_ROLE", "MemoraStore"]
+__all__ = ["STORE_ROLE", "MemoraStore", "key_memory_id", "matches_filter", "value_text"]
 
-#: Role of the message block that records a ``put`` (its content is the key and the value).
-STORE_ROLE = "langgraph-store"
 #: Largest page the store asks the engine for (the engine's list limit).
 MAX_PAGE_LIMIT = 10_000
-_KEY_NAMESPACE = uuid.UUID("9b1c52e4-5a43-4f0e-8a53-5d7c0f2b6a11")
 _DEFAULT_TEXT_FIELDS = ("content", "memory", "text")
-_OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "$eq": operator.eq,
-    "$ne": operator.ne,
-    "$gt": operator.gt,
-    "$gte": operator.ge,
-    "$lt": operator.lt,
-    "$lte": operator.le,
-}
-
-
-# ---------------------------------------------------------------------- pure helpers
-def key_memory_id(org_id: str, user_id: str, agent_id: str, key: str) -> str:
-    """The memory id a key maps to (stable: uuid5 of the namespace and the key)."""
-    return str(uuid.uuid5(_KEY_NAMESPACE, "\x1f".join((org_id, user_id, agent_id, key))))
-
-
-def value_text(value: Mapping[str, Any], fields: Sequence[str]) -> str:
-    """The text to remember from a value: the given fields (dotted paths, ``[*]`` for lists)
-    joined by newlines; with no field found, ``"key: value"`` lines for the whole value."""
-    parts: list[str] = []
-    for path in fields:
-        parts.extend(_render(v) for v in _lookup(value, path.split(".")))
-    text = "\n".join(p for p in parts if p.strip())
-    if text:
-        return text
-    return "\n".join(f"{k}: {_render(v)}" for k, v in value.items())
-
-
-def _lookup(value: Any, steps: list[str]) -> list[Any]:
-    if not steps:
-        return [value]
-    step, rest = steps[0], steps[1:]
-    name, _, index = step.partition("[")
-    if not isinstance(value, Mapping) or name not in value:
-        return []
-    found = value[name]
-    if not index:
-        return _lookup(found, rest)
-    if not isinstance(found, list):
-        return []
-    index = index.rstrip("]")
-    if index == "*":
-        return [x for item in found for x in _lookup(item, rest)]
-    try:
-        return _lookup(found[int(index)], rest)
-    except (ValueError, IndexError):
-        return []
-
-
-def _render(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
-def matches_filter(value: Mapping[str, Any], filter_: Mapping[str, Any] | None) -> bool:
-    """LangGraph's filter semantics on a value: equality, or ``$eq/$ne/$gt/$gte/$lt/$lte``."""
-    for key, wanted in (filter_ or {}).items():
-        actual = value.get(key)
-        if isinstance(wanted, Mapping) and wanted and all(k in _OPS for k in wanted):
-            for op, operand in wanted.items():
-                try:
-                    if not _OPS[op](actual, operand):
-                        return False
-                except TypeError:
-                    return False
-        elif actual != wanted:
-            return False
-    return True
 
 
 def _checked_id(value: str, name: str) -> str:
@@ -141,22 +87,6 @@ def _checked_id(value: str, name: str) -> str:
     return value
 
 
-def _put_record(key: str, value: Mapping[str, Any]) -> str:
-    return json.dumps({"key": key, "value": dict(value)}, ensure_ascii=False, sort_keys=True)
-
-
-def _record_of(memory: Memory) -> tuple[str, dict[str, Any]] | None:
-    """``(key, value)`` when the memory was written by a store ``put``."""
-    sources = memory.message_sources
-    if len(sources) != 1 or sources[0].role != STORE_ROLE:
-        return None
-    try:
-        record = json.loads(sources[0].content)
-        return str(record["key"]), dict(record["value"])
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
 class MemoraStore(BaseStore):
     """A LangGraph ``BaseStore`` backed by Memora (``batch`` / ``abatch``).
 
@@ -166,7 +96,17 @@ class MemoraStore(BaseStore):
     ``create_missing=False``; reads of unknown ones return nothing.
 
     Items written by ``put`` return their exact value and key. Memories learned elsewhere
-    (conversations, tools) appear with ``key = memory_id`` and ``value = {"content": text}``.
+    (conversations, tools) appear with ``key = memory_id`` and ``value = {"content": text,
+    **metadata}``.
+
+    Metadata and filters: a ``put`` stores the value's top-level fields that fit Memora's
+    metadata (a string of up to 512 characters, a finite number, a bool, or a list of up to
+    32 of those; key names Memora accepts; at most 31 fields and 8 KB in all, in value order)
+    as the memory's metadata, so Memora's own filters see them too. Other fields (objects,
+    ``null``, long strings) are kept in the item's value only. A search ``filter`` (LangGraph's
+    ``$eq/$ne/$gt/$gte/$lt/$lte``) is pushed down into Memora's search or listing, so a page
+    holds ``limit`` matching items when there are that many; each item is then checked with
+    LangGraph's semantics (see :mod:`.store_filters`).
     ``created_at`` is the first version's date, ``updated_at`` the newest version's.
 
     Args:
@@ -254,6 +194,7 @@ class MemoraStore(BaseStore):
                 )
             if len(op.namespace_prefix) > 1:
                 self._split(op.namespace_prefix)
+            check_store_filter(op.filter)
             if op.limit < 1 or op.offset < 0 or op.limit + op.offset > MAX_PAGE_LIMIT:
                 raise InvalidInputError(
                     f"search needs limit >= 1, offset >= 0, limit + offset <= {MAX_PAGE_LIMIT}."
@@ -303,8 +244,8 @@ class MemoraStore(BaseStore):
             return None
         head = chain[0]
         created = min(m.obtained_at for m in chain)
-        record = _record_of(head)
-        value = record[1] if record else {"content": head.memory}
+        record = item_record(head)
+        value = record[1] if record else plain_value(head)
         return Item(
             value=value,
             key=op.key,
@@ -327,12 +268,14 @@ class MemoraStore(BaseStore):
             await self._put_interaction(core, org_id, user_id, agent_id, op, text, config)
             return
         found = await self._head(core, org_id, user_id, agent_id, op.key)
-        record = {"role": STORE_ROLE, "content": _put_record(op.key, op.value)}
+        record = {"role": STORE_ROLE, "content": put_record(op.key, op.value)}
+        metadata = value_metadata(op.value)
         if found is None:
             memory = MemoryToStore(
                 memory=text,
                 source_msg_block_pos=[0],
                 memory_id=key_memory_id(org_id, user_id, agent_id, op.key),
+                metadata=metadata,
             )
             write = MemoriesAndInteraction.model_validate(
                 {"interaction": [record], "memories": [memory]}
@@ -342,6 +285,7 @@ class MemoraStore(BaseStore):
                 memory=text,
                 source_msg_block_pos=[0],
                 existing_contrary_memory_id=found[0].memory_id,
+                metadata=metadata,  # the new value's fields, never the old version's
             )
             write = MemoriesAndInteraction.model_validate(
                 {"interaction": [record], "contrary_memories": [update]}
@@ -374,6 +318,7 @@ class MemoraStore(BaseStore):
             thread_interaction_id(op.key),
             infer=True,
             config=config,
+            metadata=value_metadata(op.value) or None,
         )
 
     async def _delete(
@@ -385,8 +330,8 @@ class MemoraStore(BaseStore):
 
     # ------------------------------------------------------------------ search
     def _item(self, memory: Memory, score: float | None) -> SearchItem:
-        record = _record_of(memory)
-        key, value = record if record else (memory.memory_id, {"content": memory.memory})
+        record = item_record(memory)
+        key, value = record if record else (memory.memory_id, plain_value(memory))
         return SearchItem(
             namespace=self._namespace_of(memory),
             key=key,
@@ -397,27 +342,44 @@ class MemoraStore(BaseStore):
         )
 
     async def _search(self, core: Memora, op: SearchOp) -> list[SearchItem]:
+        """One page of items: the filter runs inside Memora (a superset of LangGraph's), then
+        each item is checked; only when the check drops some is a deeper page fetched."""
         prefix = op.namespace_prefix
         org_id = _checked_id(prefix[0], "org_id (namespace[0])")
         want = op.offset + op.limit
-        fetch = want if not op.filter else min(MAX_PAGE_LIMIT, want * 4 + 20)
-        try:
-            if op.query:
-                hits = await self._query(core, prefix, org_id, op.query, fetch)
-            else:
-                hits = [(m, None) for m in await self._listing(core, prefix, org_id, fetch)]
-        except NotFoundError:
-            return []
-        items = [self._item(m, s) for m, s in hits]
-        items = [i for i in items if matches_filter(i.value, op.filter)]
-        return items[op.offset : want]
+        pushed = pushdown_filter(op.filter)
+        fetch = want
+        while True:
+            try:
+                if op.query:
+                    hits = await self._query(core, prefix, org_id, op.query, fetch, pushed)
+                else:
+                    listed = await self._listing(core, prefix, org_id, fetch, pushed)
+                    hits = [(m, None) for m in listed]
+            except NotFoundError:
+                return []
+            items = [self._item(m, s) for m, s in hits]
+            items = [i for i in items if matches_filter(i.value, op.filter)]
+            if len(items) >= want or len(hits) < fetch or fetch >= MAX_PAGE_LIMIT:
+                return items[op.offset : want]
+            fetch = min(MAX_PAGE_LIMIT, fetch * 4)
 
     async def _query(
-        self, core: Memora, prefix: tuple[str, ...], org_id: str, query: str, fetch: int
+        self,
+        core: Memora,
+        prefix: tuple[str, ...],
+        org_id: str,
+        query: str,
+        fetch: int,
+        pushed: dict[str, Any] | None,
     ) -> list[tuple[Memory, float | None]]:
         if len(prefix) == 1:
             batches = await core.search_memories_as_batch(
-                org_id, [query], memory_search_scope=MemorySearchScope.ORGANIZATION, limit=fetch
+                org_id,
+                [query],
+                memory_search_scope=MemorySearchScope.ORGANIZATION,
+                limit=fetch,
+                **optional_kwargs(filter=pushed),
             )
             return [(m, None) for m in batches[0]]
         org_id, user_id, agent_id = self._split(prefix)
@@ -428,11 +390,17 @@ class MemoraStore(BaseStore):
             agent_id=agent_id if len(prefix) == 3 else None,
             search_across_agents=len(prefix) == 2,
             limit=fetch,
+            **optional_kwargs(filter=pushed),
         )
         return [(m, s) for m, s in scored]
 
     async def _listing(
-        self, core: Memora, prefix: tuple[str, ...], org_id: str, fetch: int
+        self,
+        core: Memora,
+        prefix: tuple[str, ...],
+        org_id: str,
+        fetch: int,
+        pushed: dict[str, Any] | None,
     ) -> list[Memory]:
         if len(prefix) == 1:
             users = [u.user_id for u in await core.list_users(org_id)]
@@ -442,15 +410,17 @@ class MemoraStore(BaseStore):
             users, agent_id = [user_id], (agent if len(prefix) == 3 else None)
         out: list[Memory] = []
         for user_id in users:
-            out.extend(await self._current_memories(core, org_id, user_id, agent_id, fetch))
+            out.extend(
+                await core.list_memories(
+                    org_id,
+                    user_id,
+                    agent_id=agent_id,
+                    limit=fetch,
+                    **optional_kwargs(filter=pushed),
+                )
+            )
         out.sort(key=lambda m: (m.obtained_at, m.memory_id), reverse=True)
         return out[:fetch]
-
-    async def _current_memories(
-        self, core: Memora, org_id: str, user_id: str, agent_id: str | None, fetch: int
-    ) -> list[Memory]:
-        """The user's newest-version memories (superseded versions left out), newest first."""
-        return await core.list_memories(org_id, user_id, agent_id=agent_id, limit=fetch)
 
     # ------------------------------------------------------------------ namespaces
     async def _list_namespaces(self, core: Memora, op: ListNamespacesOp) -> list[tuple[str, ...]]:
