@@ -123,17 +123,6 @@ class DeletedOut(BaseModel):
     deleted: bool
 
 
-class FactIn(BaseModel):
-    """One fact to add, with its own metadata if it needs some."""
-
-    text: str = Field(
-        min_length=1, max_length=MAX_MEMORY_CHARS, description="The fact, self-contained."
-    )
-    metadata: Metadata | None = Field(
-        default=None, description="Metadata of this fact (else the call's metadata)."
-    )
-
-
 class MessageIn(BaseModel):
     """One message of a conversation to save."""
 
@@ -216,11 +205,12 @@ def build_mcp_server(resolve: TenantResolver, *, name: str = "memora") -> MCPSer
     async def add_memories(
         ctx: Context,
         facts: Annotated[
-            list[FactIn],
+            list[Annotated[str, Field(min_length=1, max_length=MAX_MEMORY_CHARS)]],
             Field(
                 min_length=1,
                 max_length=MAX_MESSAGES_PER_INTERACTION,
-                description="The facts to remember, each self-contained.",
+                description="The facts to remember, each one self-contained statement, e.g. "
+                "['Jake is vegetarian', 'Jake lives in Oslo'].",
             ),
         ],
         metadata: MetadataArg = None,
@@ -235,16 +225,12 @@ def build_mcp_server(resolve: TenantResolver, *, name: str = "memora") -> MCPSer
     ) -> SavedOut:
         """Remember several facts about the user at once."""
         tenant = await resolve(ctx)
-        items: list[Any] = [
-            f.text if f.metadata is None else {"memory": f.text, "metadata": f.metadata}
-            for f in facts
-        ]
         try:
             memories = await tenant.memora.add_memories(
                 tenant.org_id,
                 tenant.user_id,
                 tenant.agent_id,
-                items,
+                facts,
                 metadata=metadata,
                 infer=infer,
             )

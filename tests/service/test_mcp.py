@@ -115,21 +115,26 @@ async def exercise_every_tool(client: Client) -> None:
 
 async def exercise_facts_filters_and_edits(client: Client) -> None:
     """add_memories, the filter of search / recall / list, edit_memory, and bad filters."""
+    food = _structured(
+        await client.call_tool(
+            "add_memories",
+            {"facts": ["Jake drinks oolong tea"], "metadata": {"topic": "food", "n": 2}},
+        )
+    )
     added = _structured(
         await client.call_tool(
             "add_memories",
             {
-                "facts": [
-                    {"text": "Jake drinks oolong tea", "metadata": {"topic": "food", "n": 2}},
-                    {"text": "Jake cycles to work"},
-                ],
+                "facts": ["Jake cycles to work", "Jake owns a tandem"],
                 "metadata": {"topic": "habits"},
             },
         )
     )
-    tea, bike = added["memories"]
-    assert [tea["metadata"], bike["metadata"]] == [{"topic": "food", "n": 2}, {"topic": "habits"}]
-    assert tea["interaction_id"] == bike["interaction_id"] == added["interaction_id"]
+    [tea] = food["memories"]
+    bike, tandem = added["memories"]
+    assert tea["metadata"] == {"topic": "food", "n": 2}
+    assert bike["metadata"] == tandem["metadata"] == {"topic": "habits"}
+    assert bike["interaction_id"] == tandem["interaction_id"] == added["interaction_id"]
     found = _structured(
         await client.call_tool(
             "search_memories", {"queries": ["what does Jake like"], "filter": {"topic": "food"}}
@@ -139,7 +144,7 @@ async def exercise_facts_filters_and_edits(client: Client) -> None:
     listed = _structured(
         await client.call_tool("list_memories", {"filter": {"topic": {"$in": ["habits"]}}})
     )
-    assert [m["memory_id"] for m in listed["memories"]] == [bike["memory_id"]]
+    assert {m["memory_id"] for m in listed["memories"]} == {bike["memory_id"], tandem["memory_id"]}
     recalled = _structured(
         await client.call_tool(
             "recall_memories", {"text": "How do I get to work?", "filter": {"n": {"$gte": 2}}}
@@ -169,7 +174,7 @@ async def exercise_facts_filters_and_edits(client: Client) -> None:
         assert "InvalidInputError" in refused.content[0].text
     nested = await client.call_tool("save_memory", {"text": "x", "metadata": {"a": {"b": 1}}})
     assert nested.is_error
-    for memory in (tea, edited, bike):
+    for memory in (tea, edited, bike, tandem):
         _structured(await client.call_tool("delete_memory", {"memory_id": memory["memory_id"]}))
 
 
