@@ -100,7 +100,7 @@ class EditMemoryInput(BaseModel):
     """Arguments of the edit tool: the memory and a new text and/or new metadata."""
 
     memory_id: str = Field(description="The memory_id shown by search_memories.")
-    memory: str | None = Field(
+    text: str | None = Field(
         default=None,
         description="The corrected text; the old text stays in the memory's history.",
     )
@@ -111,8 +111,8 @@ class EditMemoryInput(BaseModel):
 
     @model_validator(mode="after")
     def _something(self) -> Self:
-        if self.memory is None and self.metadata is None:
-            raise ValueError("Pass 'memory' (a new text), 'metadata', or both.")
+        if self.text is None and self.metadata is None:
+            raise ValueError("Pass 'text' (the corrected text), 'metadata', or both.")
         return self
 
 
@@ -121,13 +121,13 @@ class MemoraEditMemoryTool(MemoraToolBase):
 
     Examples:
         >>> tool = MemoraEditMemoryTool(memora=memora, org_id="acme", user_id="jake")
-        >>> tool.invoke({"memory_id": "6f1c...", "memory": "Jake is vegan"})
+        >>> tool.invoke({"memory_id": "6f1c...", "text": "Jake is vegan"})
     """
 
     name: str = "edit_memory"
     description: str = (
         "Correct one memory when the user says it is wrong or has changed: give its memory_id "
-        "(search first) and the corrected text as 'memory', and/or new 'metadata'. Returns the "
+        "(search first) and the corrected 'text', and/or new 'metadata'. Returns the "
         "memory as it now is (a corrected text gets a new memory_id)."
     )
     args_schema: type[BaseModel] = EditMemoryInput
@@ -135,37 +135,35 @@ class MemoraEditMemoryTool(MemoraToolBase):
     def _run(
         self,
         memory_id: str,
-        memory: str | None = None,
+        text: str | None = None,
         metadata: dict[str, Any] | None = None,
         *,
         config: RunnableConfig,
     ) -> tuple[str, dict[str, Any]]:
         user_id = self._user(config)
-        return self._call(lambda core: self._edit(core, user_id, memory_id, memory, metadata))
+        return self._call(lambda core: self._edit(core, user_id, memory_id, text, metadata))
 
     async def _arun(
         self,
         memory_id: str,
-        memory: str | None = None,
+        text: str | None = None,
         metadata: dict[str, Any] | None = None,
         *,
         config: RunnableConfig,
     ) -> tuple[str, dict[str, Any]]:
         user_id = self._user(config)
-        return await self._acall(
-            lambda core: self._edit(core, user_id, memory_id, memory, metadata)
-        )
+        return await self._acall(lambda core: self._edit(core, user_id, memory_id, text, metadata))
 
     async def _edit(
         self,
         core: Memora,
         user_id: str,
         memory_id: str,
-        memory: str | None,
+        text: str | None,
         metadata: dict[str, Any] | None,
     ) -> tuple[str, dict[str, Any]]:
         edited = await core.edit_memory(
-            self.org_id, user_id, memory_id, memory=memory, metadata=metadata
+            self.org_id, user_id, memory_id, memory=text, metadata=metadata
         )
         data = memory_to_dict(edited)
         return dump({"edited": brief(data)}), data

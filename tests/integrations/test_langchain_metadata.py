@@ -245,7 +245,7 @@ def test_add_and_edit_tools_are_opt_in(tmp_path: Path) -> None:
         assert all(m["metadata"] == {"topic": "profile"} for m in added)
         age_id = added[0]["memory_id"]
 
-        edited = json.loads(edit.invoke({"memory_id": age_id, "memory": "Jake is 31."}))["edited"]
+        edited = json.loads(edit.invoke({"memory_id": age_id, "text": "Jake is 31."}))["edited"]
         assert edited["memory"] == "Jake is 31."
         assert edited["memory_id"] != age_id
         assert edited["metadata"] == {"topic": "profile"}  # inherited by the new version
@@ -260,8 +260,8 @@ def test_add_and_edit_tools_are_opt_in(tmp_path: Path) -> None:
         assert [m.memory for m in homes] == ["Jake lives in Oslo."]
 
         for args in (
-            {"memory_id": age_id, "memory": "Jake is 32."},  # an old version
-            {"memory_id": "0b7a6f0e-1d7c-4c4e-9f51-3f1f0c0a9e11", "memory": "x"},
+            {"memory_id": age_id, "text": "Jake is 32."},  # an old version
+            {"memory_id": "0b7a6f0e-1d7c-4c4e-9f51-3f1f0c0a9e11", "text": "x"},
             {"memory_id": age_id},
         ):  # neither text nor metadata
             message = edit.invoke({"type": "tool_call", "id": "e", "name": edit.name, "args": args})
