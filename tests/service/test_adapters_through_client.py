@@ -38,3 +38,42 @@ async def test_retriever_async_through_the_async_client(served: Served) -> None:
             assert docs[0].page_content == "My sister lives in Lisbon."
         finally:
             assert await memora.delete_interaction(ORG_A, USER_A1, iid)
+
+
+def test_chat_history_unchanged_through_the_sync_client(served: Served) -> None:
+    """If this fails, check that MemoraChatMessageHistory only uses Memora's public methods
+    (create_if_missing, get_interaction, delete_interaction) that the client mirrors."""
+    from langchain_core.messages import AIMessage, HumanMessage
+
+    from memora_integrations.langchain import MemoraChatMessageHistory
+
+    with SyncMemoraClient(served.url, served.keys.org_a) as memora:
+        history = MemoraChatMessageHistory(
+            memora,
+            org_id=ORG_A,
+            user_id=USER_A1,
+            agent_id=AGENT_A,
+            interaction_id="client-session-1",
+            create_missing=True,
+            infer=False,
+        )
+        history.add_messages(
+            [HumanMessage("I am training for the Oslo marathon."), AIMessage("Good luck!")]
+        )
+        history.add_messages([HumanMessage("My race is on 14 September.")])
+        assert [m.content for m in history.messages] == [
+            "I am training for the Oslo marathon.",
+            "Good luck!",
+            "My race is on 14 September.",
+        ]
+        assert {m.memory for m in history.get_memories()} >= {"My race is on 14 September."}
+        again = MemoraChatMessageHistory(
+            memora,
+            org_id=ORG_A,
+            user_id=USER_A1,
+            agent_id=AGENT_A,
+            interaction_id="client-session-1",
+        )
+        assert len(again.messages) == 3  # another process sees the same conversation
+        history.clear()
+        assert again.messages == []
