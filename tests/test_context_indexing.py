@@ -19,7 +19,7 @@ from memora_engine.errors import ConfigurationError
 from memora_engine.graph_db.sqlite import SqliteGraphDB
 from memora_engine.graph_db.sqlite.ddl import SCHEMA_VERSION
 from memora_engine.service.shapes import call_shape
-from memora_engine.transfer import export_lines
+from memora_engine.transfer import export_jsonl, export_lines, import_jsonl
 from memora_engine.vector_db.qdrant import QdrantDB
 from memora_engine.vector_db.qdrant_edge import QdrantEdgeDB
 
@@ -232,3 +232,24 @@ def test_context_indexing_switch_must_be_a_bool(tmp_path: Path) -> None:
         QdrantEdgeDB(tmp_path, context_indexing="no")  # type: ignore[arg-type]
     with pytest.raises(ConfigurationError):
         QdrantDB(location=":memory:", context_indexing=1)  # type: ignore[arg-type]
+
+
+async def test_export_import_round_trip_rebuilds_index_text(
+    tmp_path: Path, dense_encoder: DenseEncoder, sparse_encoder: SparseEncoder
+) -> None:
+    """If this fails, check import writes memories through the write plan (the index text is
+    derived again from the exported messages; the export itself does not carry it)."""
+    async with _memora(tmp_path / "a", dense_encoder, sparse_encoder) as memora:
+        opened = await _fill(memora)
+        await export_jsonl(memora, tmp_path / "export.jsonl")
+        original = {
+            m.memory_id: m.index_text for m in await memora.graph_db.list_memories_for_indexing()
+        }
+    async with _memora(tmp_path / "b", dense_encoder, sparse_encoder) as memora:
+        await import_jsonl(memora, tmp_path / "export.jsonl")
+        restored = {
+            m.memory_id: m.index_text for m in await memora.graph_db.list_memories_for_indexing()
+        }
+        assert restored == original
+        again = Opened(memora, opened.org_id, opened.user_id, opened.agent_id)
+        assert ANSWER in await again.top3()
