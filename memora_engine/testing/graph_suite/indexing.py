@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from memora_engine.graph_db.base import BaseGraphDB
-from memora_engine.schema.storage import MemoriesAndInteraction, MemoryToStore
+from memora_engine.schema.storage import MemoriesAndInteraction, MemoryToStore, MessageIn
 from memora_engine.testing.graph_suite.support import T0, GraphSuiteBase, World
 
 __all__ = ["IndexTextTests"]
 
 MESSAGES = [
-    {"role": "user", "content": "When is the charity run?"},
-    {"role": "assistant", "content": "December 15th."},
+    MessageIn(role="user", content="When is the charity run?"),
+    MessageIn(role="assistant", content="December 15th."),
 ]
 #: What :func:`memora_engine.indexing.raw_turn_index_text` gives the raw turn at position 1.
 EXPECTED = f"[{T0.day} {T0:%B %Y}] user: When is the charity run?\nassistant: December 15th."
