@@ -30,6 +30,7 @@ from memora_engine.errors import InvalidInputError
 from memora_engine.filters import Metadata
 from memora_engine.graph_db.base import BaseGraphDB
 from memora_engine.graph_db.hooks import Deleted, InteractionWrite
+from memora_engine.recovery import indexed_form
 from memora_engine.schema.models import Memory
 from memora_engine.schema.storage import MemoriesAndInteraction
 from memora_engine.vector_db.base import BaseVectorDB
@@ -141,8 +142,8 @@ class StoreCoordinator:
     ) -> Memory:
         """Replace one memory's metadata: index first, then the graph; the old payload is put
         back if the graph refuses. Returns the memory as the graph now holds it."""
-        indexed = await self.graph_db.get_user_memory(org_id, user_id, memory.memory_id)
-        before = indexed.model_copy(update={"message_sources": []})
+        stored = await self.graph_db.get_user_memory(org_id, user_id, memory.memory_id)
+        before = await indexed_form(self.graph_db, stored)
         await self.vector_db.upsert_memories([before.model_copy(update={"metadata": metadata})])
         try:
             return await self.graph_db.update_user_memory_metadata(

@@ -1,15 +1,20 @@
-"""Context-aware index text of raw-mode memories (pure): what the dense vector of a turn sees.
+"""Context-aware index text of raw-mode memories (pure): what the BM25 vector of a turn sees.
 
 A raw-mode memory is one message, verbatim. Alone, a short turn ("December 15th.", "Yes, that
 one!") has no words a search can match to a question. :func:`context_index_text` builds the
-text a turn is *indexed* from in addition to its own text: the date, the previous message (who
-said what) and the message itself. The memory text users read and the stored payload stay the
-message alone.
+text a turn's BM25 vector is computed from: the date, the previous message (who said what) and
+the message itself. The memory text users read, its dense vector and the stored
+payload stay the message alone.
 
-Measured on LoCoMo (``bench/locomo_recall.py``, README "Benchmarks"): indexing each turn with a
-second dense and a second BM25 vector of this text, fused with the plain ones (4 lists, RRF k=2),
-raised held-out recall@10 of raw turns from 0.659 to 0.705; replacing the plain vectors instead
-does less (the context dilutes the turn's own words).
+:func:`raw_turn_index_text` is the rule the write plan applies: a memory whose text is exactly the
+content of its single source message gets this text (persisted in the graph store, so reindex
+rebuilds the same vectors); every other memory gets none. The Qdrant stores compute the memory's
+BM25 vector from it (``context_indexing=True``, the default).
+
+Measured on LoCoMo (``bench/locomo_recall.py`` offline, ``bench/locomo_engine.py`` through
+``Memora``; README "Benchmarks"): BM25 of the turn in context with the plain dense vector
+(2 lists, as before) raised held-out recall@10 of raw turns from 0.659 to 0.688 offline, and
+from 0.634 to 0.669 through the engine (raw-mode saves, messages without a date prefix).
 
 Examples:
     >>> from datetime import datetime, timezone
@@ -24,9 +29,10 @@ Examples:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-__all__ = ["MAX_CONTEXT_CHARS", "context_index_text"]
+__all__ = ["MAX_CONTEXT_CHARS", "context_index_text", "raw_turn_index_text"]
 
 #: The previous message is cut to this many characters (its end is kept: it leads to the turn).
 MAX_CONTEXT_CHARS = 600
@@ -39,7 +45,7 @@ def context_index_text(
     previous: tuple[str | None, str] | None = None,
     when: datetime | None = None,
 ) -> str:
-    """The text a raw turn's dense vector is computed from.
+    """The text a raw turn is indexed from: the turn in its context.
 
     Args:
         text: The message itself (the memory text).
@@ -60,3 +66,40 @@ def context_index_text(
     if when is not None:
         body = f"[{when.day} {when:%B %Y}] {body}"
     return body
+
+
+def raw_turn_index_text(
+    text: str,
+    positions: Sequence[int],
+    messages: Sequence[tuple[str, str]],
+    when: datetime | None,
+) -> str | None:
+    """The index text of a memory: the turn in context if it is one message verbatim, else None.
+
+    Args:
+        text: The memory text as stored.
+        positions: Positions of its source messages in ``messages``.
+        messages: ``(role, content)`` of every message of the interaction, in order.
+        when: When the memory was obtained.
+
+    Returns:
+        :func:`context_index_text` of the turn (speaker = its role, previous = the message
+        before it) when the memory has exactly one source and its text equals that message's
+        content (spaces at the ends aside); ``None`` otherwise (extracted memories, facts that
+        differ from their message).
+
+    Examples:
+        >>> msgs = [("user", "When is the run?"), ("assistant", "December 15th.")]
+        >>> raw_turn_index_text("December 15th.", [1], msgs, None)
+        'user: When is the run?\\nassistant: December 15th.'
+        >>> raw_turn_index_text("The run is on December 15th.", [1], msgs, None) is None
+        True
+    """
+    if len(positions) != 1 or not 0 <= positions[0] < len(messages):
+        return None
+    position = positions[0]
+    role, content = messages[position]
+    if not text.strip() or text.strip() != content.strip():
+        return None
+    previous = messages[position - 1] if position > 0 else None
+    return context_index_text(text, speaker=role, previous=previous, when=when)

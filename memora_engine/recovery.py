@@ -26,7 +26,13 @@ from memora_engine.ids import require_memory_id
 from memora_engine.schema.models import Memory
 from memora_engine.vector_db.base import BaseVectorDB
 
-__all__ = ["RecoveryReport", "missing_from_index", "recover_vector_index", "strays_to_delete"]
+__all__ = [
+    "RecoveryReport",
+    "indexed_form",
+    "missing_from_index",
+    "recover_vector_index",
+    "strays_to_delete",
+]
 
 
 @dataclass(frozen=True)
@@ -122,6 +128,19 @@ async def recover_vector_index(
         strays = sorted(await vector_db.existing_ids(strays))
         await vector_db.delete_memories(strays)
     return RecoveryReport(checked, tuple(reindexed), tuple(strays))
+
+
+async def indexed_form(graph: BaseGraphDB, memory: Memory) -> Memory:
+    """``memory`` as the index must hold it: no sources, with its index text (one keyset probe
+    of ``list_memories_for_indexing`` in the memory's own org). Pass a memory already read
+    through a tenant-checked call."""
+    page = await graph.list_memories_for_indexing(
+        org_id=memory.org_id, after_memory_id=_predecessor(memory.memory_id), limit=1
+    )
+    plain = memory.model_copy(update={"message_sources": [], "index_text": None})
+    if page and page[0].memory_id == memory.memory_id and page[0].user_id == memory.user_id:
+        return plain.model_copy(update={"index_text": page[0].index_text})
+    return plain
 
 
 async def _held_elsewhere(graph: BaseGraphDB, memory_id: str) -> bool:

@@ -413,6 +413,7 @@ def test_write_parameters() -> None:
             "memory": "text of m1",
             "obtained_at": T,
             "metadata": "{}",
+            "index_text": None,
         }
     ]
     assert mapping.source_params(planned) == [

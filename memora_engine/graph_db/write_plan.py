@@ -14,6 +14,7 @@ from datetime import datetime
 
 from memora_engine.filters import Metadata
 from memora_engine.ids import new_memory_id
+from memora_engine.indexing import raw_turn_index_text
 from memora_engine.placeholders import resolve_placeholders
 from memora_engine.schema.models import Memory
 from memora_engine.schema.storage import ContraryMemoryToStore, MemoriesAndInteraction
@@ -59,6 +60,9 @@ class NewMemory:
     #: ``None``: none for a new memory, "inherit from ``contradicts``" for a contrary one
     #: (resolved by :func:`inherit_metadata` before the memory reaches a store).
     metadata: Metadata | None = None
+    #: The text the index computes the BM25 vector from, when not the memory itself (a raw
+    #: turn in its context, see :func:`~memora_engine.indexing.raw_turn_index_text`).
+    index_text: str | None = None
 
     def to_memory(self, org_id: str, user_id: str, interaction_id: str, names: Names) -> Memory:
         """The memory as the vector index must hold it (names resolved, no sources)."""
@@ -71,6 +75,7 @@ class NewMemory:
             memory=names.resolve(self.text, user_id=user_id, agent_id=self.agent_id),
             obtained_at=self.obtained_at,
             metadata=dict(self.metadata or {}),
+            index_text=self.index_text,
         )
 
 
@@ -103,21 +108,26 @@ def inherit_metadata(
 
 
 def plan_memories(data: MemoriesAndInteraction, agent_id: str) -> list[NewMemory]:
-    """Assign ids, times and agents to the DTO's new and contrary memories, in write order."""
+    """Assign ids, times, agents and index texts to the DTO's new and contrary memories, in
+    write order."""
+    messages = [(m.role, m.content) for m in data.interaction]
     planned: list[NewMemory] = []
     for item in data.all_memories():
         contradicts = (
             item.existing_contrary_memory_id if isinstance(item, ContraryMemoryToStore) else None
         )
+        positions = tuple(item.source_msg_block_pos)
+        obtained_at = item.obtained_at or data.interaction_date
         planned.append(
             NewMemory(
                 memory_id=item.memory_id or new_memory_id(),
                 text=item.memory,
-                obtained_at=item.obtained_at or data.interaction_date,
+                obtained_at=obtained_at,
                 agent_id=item.agent_id or agent_id,
-                positions=tuple(item.source_msg_block_pos),
+                positions=positions,
                 contradicts=contradicts,
                 metadata=_planned_metadata(item.metadata, contradicts),
+                index_text=raw_turn_index_text(item.memory, positions, messages, obtained_at),
             )
         )
     return planned

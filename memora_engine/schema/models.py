@@ -74,6 +74,21 @@ class Memory(_Model):
     obtained_at: AwareDatetime
     message_sources: list[MessageBlock] = Field(default_factory=list)
     metadata: dict[str, MetadataValue] = Field(default_factory=dict)
+    #: Index side only: the text the sparse (BM25) vector is computed from when it is not the
+    #: memory itself (a raw turn in its context, see :mod:`memora_engine.indexing`). Set only on
+    #: the memories a write or ``list_memories_for_indexing`` hands to the vector store; never
+    #: serialized (not in dumps, exports or the HTTP wire) and not compared.
+    index_text: str | None = Field(default=None, exclude=True, repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every public field is (``index_text`` is an indexing detail)."""
+        if not isinstance(other, Memory):
+            return NotImplemented
+        mine = {k: v for k, v in self.__dict__.items() if k != "index_text"}
+        theirs = {k: v for k, v in other.__dict__.items() if k != "index_text"}
+        return type(self) is type(other) and mine == theirs
+
+    __hash__ = None  # type: ignore[assignment]
 
     def memory_and_timestamp_dict(self) -> dict[str, str]:
         """Return ``{"memory", "obtained_at"}``: the form used in prompts.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from memora_engine.embeddings.base import DenseEncoder, SparseEncoder, SparseVector
 from memora_engine.embeddings.factory import default_dense_encoder, default_sparse_encoder
+from memora_engine.schema.models import Memory
 from memora_engine.vector_db._common import SearchPlan
 
 __all__ = [
@@ -59,6 +60,15 @@ class EncoderOwner:
     _dense: DenseEncoder | None
     _sparse: SparseEncoder | None
     _recent: RecentVectors | None = None
+    #: Compute a memory's BM25 vector from its ``index_text`` when it has one (a raw turn in
+    #: context, :mod:`memora_engine.indexing`); ``False``: always from the memory text.
+    context_indexing: bool = True
+
+    def sparse_texts(self, memories: Sequence[Memory]) -> list[str]:
+        """The texts the memories' sparse vectors are computed from."""
+        if not self.context_indexing:
+            return [m.memory for m in memories]
+        return [m.index_text or m.memory for m in memories]
 
     @property
     def recent_vectors(self) -> RecentVectors | None:
@@ -100,13 +110,17 @@ async def encode_documents(
     dense: DenseEncoder,
     sparse: SparseEncoder,
     recent: RecentVectors | None = None,
+    *,
+    sparse_texts: Sequence[str] | None = None,
 ) -> tuple[list[list[float]], list[SparseVector]]:
     """Embed texts for indexing with both encoders at once (dense vectors of texts just searched
-    for are taken from ``recent``: one dense embedding per text per save)."""
+    for are taken from ``recent``: one dense embedding per text per save). ``sparse_texts``,
+    when given, are what the sparse vectors are computed from instead (one per text)."""
     cached = recent.take(texts) if recent is not None else [None] * len(texts)
     missing = [text for text, vector in zip(texts, cached, strict=True) if vector is None]
     fresh, sparse_vectors = await asyncio.gather(
-        dense.embed_documents(missing), sparse.embed_documents(texts)
+        dense.embed_documents(missing),
+        sparse.embed_documents(texts if sparse_texts is None else sparse_texts),
     )
     computed = iter(fresh)
     dense_vectors = [vector if vector is not None else next(computed) for vector in cached]

@@ -161,6 +161,10 @@ class QdrantDB(EncoderOwner, BaseVectorDB):
         metadata_indexes: Payload indexes on metadata keys, ``{"project": "keyword"}``
             (strings, booleans) or ``"float"`` (numbers); created with the collection and
             added to an existing one by :meth:`setup` (a server; local mode has no indexes).
+        context_indexing: Compute the BM25 vector of a memory that has an index text (a raw
+            turn: the date, the previous message and the turn, see
+            :mod:`memora_engine.indexing`) from that text; the dense vector and the payload
+            stay the memory. ``False``: from the memory text alone.
 
     Examples:
         >>> async with QdrantDB(location=":memory:") as store:  # doctest: +SKIP
@@ -183,7 +187,11 @@ class QdrantDB(EncoderOwner, BaseVectorDB):
         sparse_encoder: SparseEncoder | None = None,
         search_config: HybridSearchConfig | None = None,
         metadata_indexes: Mapping[str, MetadataIndexType] | None = None,
+        context_indexing: bool = True,
     ) -> None:
+        if not isinstance(context_indexing, bool):
+            raise ConfigurationError("context_indexing must be a bool.")
+        self.context_indexing = context_indexing
         self._metadata_indexes = metadata_index_plan(metadata_indexes)
         given = [
             name
@@ -365,6 +373,7 @@ class QdrantDB(EncoderOwner, BaseVectorDB):
                 self.dense_encoder,
                 self.sparse_encoder,
                 self.recent_vectors,
+                sparse_texts=self.sparse_texts(chunk),
             )
             points = [
                 models.PointStruct(

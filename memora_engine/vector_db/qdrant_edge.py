@@ -30,6 +30,7 @@ from memora_engine.embeddings.base import DenseEncoder, SparseEncoder, SparseVec
 from memora_engine.errors import (
     BackendError,
     BackendUnavailableError,
+    ConfigurationError,
     InvalidInputError,
     MemoraError,
     UsageError,
@@ -231,6 +232,10 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
             (strings, booleans) or ``"float"`` (numbers). Filters work on every key without
             one; an index keeps a filtered search about as fast as an unfiltered one on large
             stores (bench/filtered_search.py). Added to an existing store on open.
+        context_indexing: Compute the BM25 vector of a memory that has an index text (a raw
+            turn: the date, the previous message and the turn, see
+            :mod:`memora_engine.indexing`) from that text; the dense vector and the payload
+            stay the memory. ``False``: from the memory text alone.
 
     Examples:
         >>> async with QdrantEdgeDB("./memora-data/vectors") as store:  # doctest: +SKIP
@@ -247,7 +252,11 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         sparse_encoder: SparseEncoder | None = None,
         search_config: HybridSearchConfig | None = None,
         metadata_indexes: Mapping[str, MetadataIndexType] | None = None,
+        context_indexing: bool = True,
     ) -> None:
+        if not isinstance(context_indexing, bool):
+            raise ConfigurationError("context_indexing must be a bool.")
+        self.context_indexing = context_indexing
         self.path = Path(path).expanduser()
         self._metadata_indexes = metadata_index_plan(metadata_indexes)
         self._dense = dense_encoder
@@ -422,6 +431,7 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
                 self.dense_encoder,
                 self.sparse_encoder,
                 self.recent_vectors,
+                sparse_texts=self.sparse_texts(chunk),
             )
             points = [
                 qe.Point(

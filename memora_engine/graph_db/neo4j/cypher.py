@@ -76,6 +76,8 @@ _SOURCES = "[(m)-[:MESSAGE_SOURCE]->(s:MessageBlock) | " + _projection("s", MESS
 #: A memory with its message sources (key ``message_sources``).
 _MEMORY = _projection("m", MEMORY_FIELDS, ", message_sources: " + _SOURCES)
 _MEMORY_NO_SOURCES = _projection("m", MEMORY_FIELDS)
+#: Indexing reads also return the index text (absent on memories written before it existed).
+_MEMORY_FOR_INDEXING = _projection("m", (*MEMORY_FIELDS, "index_text"))
 _THE_USER = "MATCH (u:User {org_user_id: $org_user_id})"
 _THE_INTERACTION = (
     "MATCH (u:User {org_user_id: $org_user_id})"
@@ -393,7 +395,8 @@ ADD_MEMORIES = _stmt(
     _THE_INTERACTION + " UNWIND $memories AS mem "
     "CREATE (u)-[:HAS_MEMORY]->(m:Memory {memory_id: mem.memory_id, org_id: $org_id, "
     "user_id: $user_id, agent_id: mem.agent_id, interaction_id: $interaction_id, "
-    "memory: mem.memory, obtained_at: mem.obtained_at, metadata: mem.metadata})"
+    "memory: mem.memory, obtained_at: mem.obtained_at, metadata: mem.metadata, "
+    "index_text: mem.index_text})"
     "-[:INTERACTION_SOURCE]->(i)",
     "org_user_id interaction_id memories org_id user_id",
 )
@@ -522,14 +525,14 @@ USER_LINKS = _stmt(
 LIST_FOR_INDEXING = _stmt(
     "LIST_FOR_INDEXING",
     "MATCH (m:Memory) WHERE m.memory_id > $after_memory_id "
-    "RETURN " + _MEMORY_NO_SOURCES + " AS memory ORDER BY m.memory_id LIMIT $limit",
+    "RETURN " + _MEMORY_FOR_INDEXING + " AS memory ORDER BY m.memory_id LIMIT $limit",
     "after_memory_id limit",
     "memory",
 )
 LIST_ORG_FOR_INDEXING = _stmt(
     "LIST_ORG_FOR_INDEXING",
     "MATCH (m:Memory) WHERE m.org_id = $org_id AND m.memory_id > $after_memory_id "
-    "RETURN " + _MEMORY_NO_SOURCES + " AS memory ORDER BY m.memory_id LIMIT $limit",
+    "RETURN " + _MEMORY_FOR_INDEXING + " AS memory ORDER BY m.memory_id LIMIT $limit",
     "org_id after_memory_id limit",
     "memory",
 )

@@ -150,6 +150,7 @@ def to_memory(row: Row, names: Mapping[str, Names]) -> Memory:
         obtained_at=to_datetime(row["obtained_at"]),
         message_sources=to_messages(row.get("message_sources")),
         metadata=decode_metadata(row.get("metadata")),
+        index_text=row.get("index_text"),
     )
 
 
@@ -285,6 +286,7 @@ def memory_params(planned: Sequence[NewMemory]) -> list[dict[str, Any]]:
             "memory": m.text,
             "obtained_at": m.obtained_at,
             "metadata": encode_metadata(m.metadata),
+            "index_text": m.index_text,
         }
         for m in planned
     ]

@@ -140,6 +140,7 @@ PROPERTY_KEYS: tuple[str, ...] = tuple(
             *INTERACTION_FIELDS,
             *MESSAGE_FIELDS,
             *MEMORY_FIELDS,
+            "index_text",
             "org_user_id",
             "org_agent_id",
             "org_user_interaction_id",

@@ -9,7 +9,9 @@ their tenant exactly as in every other backend):
 * ``memories`` (``mem_rowid``) -> ``memory_sources`` (which message positions it came from;
   removed with the message when an update truncates it) and ``memory_links`` (older -> newer).
 
-A memory's metadata is a JSON object in ``memories.metadata`` (read with ``json_each``).
+A memory's metadata is a JSON object in ``memories.metadata`` (read with ``json_each``); its
+``index_text`` (nullable) is the text its BM25 vector is computed from when not the memory
+itself (a raw turn in context, see :mod:`memora_engine.indexing`), read only for indexing.
 Every timestamp is stored twice: the ISO text with the caller's offset (exact round trip) and
 microseconds since the epoch (ordering). Orders are "newest first, ties by id descending".
 """
@@ -23,8 +25,9 @@ from memora_engine.errors import ConfigurationError
 __all__ = ["SCHEMA_VERSION", "ensure_schema"]
 
 #: Version of the layout below; stored in ``memora_schema``. Version 2 added
-#: ``memories.metadata`` (a JSON object as text, ``'{}'`` for older memories).
-SCHEMA_VERSION = 2
+#: ``memories.metadata`` (a JSON object as text, ``'{}'`` for older memories); version 3 added
+#: ``memories.index_text`` (``NULL`` for older memories).
+SCHEMA_VERSION = 3
 
 _TABLES = """
 CREATE TABLE IF NOT EXISTS memora_schema (
@@ -85,6 +88,7 @@ CREATE TABLE IF NOT EXISTS memories (
     obtained_at TEXT NOT NULL,
     obtained_us INTEGER NOT NULL,
     metadata TEXT NOT NULL DEFAULT '{}',
+    index_text TEXT,
     FOREIGN KEY (org_id, user_id) REFERENCES users(org_id, user_id) ON DELETE CASCADE
 );
 CREATE TABLE IF NOT EXISTS memory_sources (
@@ -151,3 +155,5 @@ def _migrate(conn: sqlite3.Connection) -> None:
     columns = {row[1] for row in conn.execute("PRAGMA table_info(memories)")}
     if "metadata" not in columns:  # version 1 -> 2
         conn.execute("ALTER TABLE memories ADD COLUMN metadata TEXT NOT NULL DEFAULT '{}'")
+    if "index_text" not in columns:  # version 2 -> 3
+        conn.execute("ALTER TABLE memories ADD COLUMN index_text TEXT")

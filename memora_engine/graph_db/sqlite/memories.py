@@ -193,8 +193,8 @@ def insert_memories(
         iso, micros = encode_time(memory.obtained_at)
         cursor = conn.execute(
             "INSERT INTO memories (memory_id, org_id, user_id, agent_id, ix_rowid, "
-            "interaction_id, memory, obtained_at, obtained_us, metadata) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "interaction_id, memory, obtained_at, obtained_us, metadata, index_text) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 memory.memory_id,
                 org_id,
@@ -206,6 +206,7 @@ def insert_memories(
                 iso,
                 micros,
                 json.dumps(memory.metadata or {}, ensure_ascii=False),
+                memory.index_text,
             ),
         )
         mem_rowid = int(cursor.lastrowid or 0)
@@ -401,21 +402,26 @@ def count_memories(conn: sqlite3.Connection, org_id: str | None) -> int:
 def list_for_indexing(
     conn: sqlite3.Connection, org_id: str | None, after_memory_id: str, limit: int
 ) -> list[Memory]:
-    """Memories by id after ``after_memory_id``, names resolved, without sources."""
+    """Memories by id after ``after_memory_id``, names resolved, without sources, with their
+    index text."""
+    select = (
+        "SELECT mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, "
+        "obtained_at, metadata, index_text FROM memories "
+    )
     if org_id is None:
         rows = conn.execute(
-            "SELECT mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, "
-            "obtained_at, metadata FROM memories WHERE memory_id > ? ORDER BY memory_id LIMIT ?",
-            (after_memory_id, limit),
+            select + "WHERE memory_id > ? ORDER BY memory_id LIMIT ?", (after_memory_id, limit)
         ).fetchall()
     else:
         rows = conn.execute(
-            "SELECT mem_rowid, memory_id, org_id, user_id, agent_id, interaction_id, memory, "
-            "obtained_at, metadata FROM memories WHERE org_id = ? AND memory_id > ? "
-            "ORDER BY memory_id LIMIT ?",
+            select + "WHERE org_id = ? AND memory_id > ? ORDER BY memory_id LIMIT ?",
             (org_id, after_memory_id, limit),
         ).fetchall()
-    return build_memories(conn, rows, with_sources=False)
+    built = build_memories(conn, [row[:9] for row in rows], with_sources=False)
+    return [
+        memory.model_copy(update={"index_text": row[9]}) if row[9] is not None else memory
+        for memory, row in zip(built, rows, strict=True)
+    ]
 
 
 def resolve_batch(

@@ -18,6 +18,7 @@ from memora_engine.testing.graph_suite.bad_input import BadInputTests
 from memora_engine.testing.graph_suite.cascades import CascadeTests
 from memora_engine.testing.graph_suite.filtering import FilterTests
 from memora_engine.testing.graph_suite.history import HistoryTests
+from memora_engine.testing.graph_suite.indexing import IndexTextTests
 from memora_engine.testing.graph_suite.interactions import InteractionTests
 from memora_engine.testing.graph_suite.isolation import IsolationTests
 from memora_engine.testing.graph_suite.memories import MemoryTests
@@ -40,5 +41,6 @@ class GraphDBConformanceTests(
     RestoreTests,
     MetadataTests,
     FilterTests,
+    IndexTextTests,
 ):
     """Every conformance test; the subclass provides the ``graph_db`` fixture."""
