@@ -17,7 +17,7 @@ from memora_engine.graph_compat import GraphNamespace
 from memora_engine.inspection_api import IndexStatus
 from memora_engine.memora import Memora
 from memora_engine.rerank import Reranker
-from memora_engine.schema.models import Agent, Interaction, Memory, Organization, User
+from memora_engine.schema.models import Agent, Interaction, Memory, MessageBlock, Organization, User
 from memora_engine.schema.storage import MemoriesAndInteraction
 from memora_engine.sync import EventLoopPortal
 from memora_engine.temporal import TimeRange
@@ -471,6 +471,13 @@ class SyncMemoraMethods:
     def get_memory_history(self, org_id: str, user_id: str, memory_id: str) -> list[Memory]:
         """Blocking :meth:`Memora.get_memory_history`."""
         return self._portal.run(self.aio.get_memory_history(org_id, user_id, memory_id))
+
+    def get_memory_context(
+        self, org_id: str, user_id: str, memory_id: str, *, window: int = 1
+    ) -> list[MessageBlock]:
+        """Blocking :meth:`Memora.get_memory_context`."""
+        call = self.aio.get_memory_context(org_id, user_id, memory_id, window=window)
+        return self._portal.run(call)
 
     def list_memory_links(self, org_id: str, user_id: str) -> list[tuple[str, str]]:
         """Blocking :meth:`Memora.list_memory_links`."""

@@ -17,7 +17,7 @@ from memora_engine.filters import MetadataFilter, parse_optional_filter
 from memora_engine.graph_db.base import BaseGraphDB
 from memora_engine.ids import checked_arguments
 from memora_engine.keyed_locks import KeyedLocks
-from memora_engine.schema.models import Interaction, Memory
+from memora_engine.schema.models import Interaction, Memory, MessageBlock
 from memora_engine.schema.storage import MemoriesAndInteraction
 
 __all__ = ["RecordManagement"]
@@ -203,6 +203,42 @@ class RecordManagement:
             MemoryNotFoundError: no such memory for this user.
         """
         return await self.graph_db.get_user_memory_history(org_id, user_id, memory_id)
+
+    @checked_arguments
+    async def get_memory_context(
+        self, org_id: str, user_id: str, memory_id: str, *, window: int = 1
+    ) -> list[MessageBlock]:
+        """The messages around a memory's sources: each source message with up to ``window``
+        messages before and after it in its interaction, in order, each once.
+
+        What a reader needs to understand a short turn ("December 15th.") is usually the
+        question before it; ``window=1`` roughly doubles the text shown per hit (README,
+        "Search"). ``[]`` when the memory has no sources left (an update truncated them).
+
+        Raises:
+            MemoryNotFoundError: no such memory for this user.
+            InvalidInputError: ``window`` not an int in 0..50.
+
+        Examples:
+            >>> [hit] = await memora.search_memories_as_one(org_id, user_id, ["charity run date"])
+            >>> [m.content for m in await memora.get_memory_context(org_id, user_id, hit.memory_id)]
+            ['When is the charity run?', 'December 15th.', 'Great, I will be there!']
+        """
+        if isinstance(window, bool) or not isinstance(window, int) or not 0 <= window <= 50:
+            raise InvalidInputError("window must be an int in 0..50.")
+        memory = await self.graph_db.get_user_memory(org_id, user_id, memory_id)
+        if not memory.message_sources or memory.interaction_id is None:
+            return []
+        interaction = await self.graph_db.get_interaction(
+            org_id, user_id, memory.interaction_id, with_messages=True, with_memories=False
+        )
+        by_position = {m.msg_position: m for m in interaction.messages}
+        wanted = {
+            p
+            for source in memory.message_sources
+            for p in range(source.msg_position - window, source.msg_position + window + 1)
+        }
+        return [by_position[p] for p in sorted(wanted) if p in by_position]
 
     @checked_arguments
     async def list_memory_links(self, org_id: str, user_id: str) -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ from langchain_core.documents import BaseDocumentCompressor, Document
 
 from memora_engine import Memora
 from memora_engine.embeddings import DenseEncoder, SparseEncoder
-from memora_engine.errors import InvalidInputError
+from memora_engine.errors import InvalidInputError, MemoryNotFoundError
 from memora_engine.schema.models import Memory
 from memora_engine.temporal import TimeRange
 
@@ -215,3 +215,40 @@ async def test_recall_queries_for_multi_hop_and_time_with_a_scripted_model(
     assert texts.index("My sister moved to Berlin last weekend.") < texts.index(
         "My sister is thinking about moving."
     )
+
+
+async def test_memory_context_returns_the_messages_around_a_hit(
+    tmp_path: Path, dense_encoder: DenseEncoder, sparse_encoder: SparseEncoder
+) -> None:
+    """If this fails, check RecordManagement.get_memory_context (neighbours of a hit's sources)."""
+    chat = [
+        {"role": "user", "content": "When is the charity run?"},
+        {"role": "assistant", "content": "December 15th."},
+        {"role": "user", "content": "Great, I will be there!"},
+        {"role": "assistant", "content": "See you at the start line."},
+    ]
+    async with await Memora.embedded(
+        tmp_path / "ctx", dense_encoder=dense_encoder, sparse_encoder=sparse_encoder
+    ) as memora:
+        org = await memora.create_organization("Acme")
+        user = await memora.create_user(org.org_id, "Maria")
+        agent = await memora.create_agent(org.org_id, "Coach")
+        await memora.save_or_update_interaction_and_memories(
+            org.org_id, user.user_id, agent.agent_id, chat, infer=False
+        )
+        memories = await memora.list_memories(org.org_id, user.user_id)
+        answer = next(m for m in memories if m.memory == "December 15th.")
+        around = await memora.get_memory_context(org.org_id, user.user_id, answer.memory_id)
+        assert [m.content for m in around] == [c["content"] for c in chat[:3]]
+        first = next(m for m in memories if m.memory == chat[0]["content"])
+        wide = await memora.get_memory_context(org.org_id, user.user_id, first.memory_id, window=2)
+        assert [m.msg_position for m in wide] == [0, 1, 2]
+        alone = await memora.get_memory_context(
+            org.org_id, user.user_id, answer.memory_id, window=0
+        )
+        assert [m.content for m in alone] == ["December 15th."]
+        with pytest.raises(InvalidInputError):
+            await memora.get_memory_context(org.org_id, user.user_id, answer.memory_id, window=51)
+        other = await memora.create_user(org.org_id, "Eve")
+        with pytest.raises(MemoryNotFoundError):
+            await memora.get_memory_context(org.org_id, other.user_id, answer.memory_id)

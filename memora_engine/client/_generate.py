@@ -35,6 +35,7 @@ _IMPORTS = {
     "Agent": "memora_engine.schema.models",
     "Interaction": "memora_engine.schema.models",
     "Memory": "memora_engine.schema.models",
+    "MessageBlock": "memora_engine.schema.models",
     "Organization": "memora_engine.schema.models",
     "User": "memora_engine.schema.models",
     "MemoriesAndInteraction": "memora_engine.schema.storage",

@@ -12,7 +12,7 @@ from memora_engine.facts_api import FactInput
 from memora_engine.filters import MetadataFilter
 from memora_engine.inspection_api import IndexStatus
 from memora_engine.rerank import Reranker
-from memora_engine.schema.models import Agent, Interaction, Memory, Organization, User
+from memora_engine.schema.models import Agent, Interaction, Memory, MessageBlock, Organization, User
 from memora_engine.schema.storage import MemoriesAndInteraction
 from memora_engine.sync import EventLoopPortal
 from memora_engine.temporal import TimeRange
@@ -255,6 +255,15 @@ class AsyncClientMethods:
             user_id=user_id,
             memory_id=memory_id,
             resolve_names=resolve_names,
+        )
+        return answer
+
+    async def get_memory_context(
+        self, org_id: str, user_id: str, memory_id: str, *, window: int = 1
+    ) -> list[MessageBlock]:
+        """See :meth:`Memora.get_memory_context`."""
+        answer: list[MessageBlock] = await self._call(
+            "get_memory_context", org_id=org_id, user_id=user_id, memory_id=memory_id, window=window
         )
         return answer
 
@@ -895,6 +904,17 @@ class SyncClientMethods:
         answer: Memory = self._portal.run(
             self.aio.get_memory(
                 org_id=org_id, user_id=user_id, memory_id=memory_id, resolve_names=resolve_names
+            )
+        )
+        return answer
+
+    def get_memory_context(
+        self, org_id: str, user_id: str, memory_id: str, *, window: int = 1
+    ) -> list[MessageBlock]:
+        """See :meth:`Memora.get_memory_context`."""
+        answer: list[MessageBlock] = self._portal.run(
+            self.aio.get_memory_context(
+                org_id=org_id, user_id=user_id, memory_id=memory_id, window=window
             )
         )
         return answer

@@ -135,6 +135,7 @@ _TABLE: tuple[tuple[str, str, str, str], ...] = (
     ("list_memories", "GET", _USER + "/memories", "memories"),
     ("get_memory", "GET", _USER + "/memories/{memory_id}", "memories"),
     ("get_memory_history", "GET", _USER + "/memories/{memory_id}/history", "memories"),
+    ("get_memory_context", "GET", _USER + "/memories/{memory_id}/context", "memories"),
     ("get_current_memories", "POST", _USER + "/memories/current", "memories"),
     ("list_memory_links", "GET", _USER + "/memory-links", "memories"),
     ("delete_memory", "DELETE", _USER + "/memories/{memory_id}", "memories"),

@@ -77,3 +77,19 @@ def test_chat_history_unchanged_through_the_sync_client(served: Served) -> None:
         assert len(again.messages) == 3  # another process sees the same conversation
         history.clear()
         assert again.messages == []
+
+
+def test_memory_context_through_the_client(served: Served) -> None:
+    """If this fails, check the get_memory_context route (wire.py) and the generated client."""
+    chat = [
+        {"role": "user", "content": "Which trail did we pick?"},
+        {"role": "assistant", "content": "The north ridge."},
+    ]
+    with SyncMemoraClient(served.url, served.keys.org_a) as memora:
+        iid, _ = memora.save_or_update_interaction_and_memories(ORG_A, USER_A1, AGENT_A, chat)
+        try:
+            [hit] = memora.search_memories_as_one(ORG_A, USER_A1, ["north ridge"], limit=1)
+            around = memora.get_memory_context(ORG_A, USER_A1, hit.memory_id, window=1)
+            assert [m.content for m in around] == [c["content"] for c in chat]
+        finally:
+            assert memora.delete_interaction(ORG_A, USER_A1, iid)
