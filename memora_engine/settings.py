@@ -192,6 +192,13 @@ class MemoraSettings(BaseSettings):
         '"keyword", "priority": "float"} (JSON in the environment); they make filtered search '
         "fast and never change results.",
     )
+    context_indexing: bool = Field(
+        True,
+        validation_alias=_env("context_indexing", "MEMORA_CONTEXT_INDEXING"),
+        description="Index a raw turn's BM25 vector from the turn in context (date, previous "
+        "message); false indexes every memory from its own text (run `memora reindex` after "
+        "switching).",
+    )
     org_id: str | None = Field(None, validation_alias=_env("org_id", "MEMORA_ORG_ID"))
     user_id: str | None = Field(None, validation_alias=_env("user_id", "MEMORA_USER_ID"))
     agent_id: str | None = Field(None, validation_alias=_env("agent_id", "MEMORA_AGENT_ID"))

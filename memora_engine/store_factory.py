@@ -61,6 +61,7 @@ def build_stores(
             sparse_encoder=sparse,
             search_config=search_config,
             metadata_indexes=settings.metadata_indexes,
+            context_indexing=settings.context_indexing,
         )
     else:
         from memora_engine.vector_db import QdrantEdgeDB
@@ -71,5 +72,6 @@ def build_stores(
             sparse_encoder=sparse,
             search_config=search_config,
             metadata_indexes=settings.metadata_indexes,
+            context_indexing=settings.context_indexing,
         )
     return graph, vector

@@ -416,3 +416,22 @@ async def test_embedded_and_settings_pass_metadata_indexes_to_the_index(
             sparse_encoder=sparse_encoder,
             metadata_indexes={"topic": "text"},
         )
+
+
+async def test_settings_switch_context_indexing_off(
+    tmp_path: Path,
+    dense_encoder: DenseEncoder,
+    sparse_encoder: SparseEncoder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """If this fails, check MemoraSettings.context_indexing reaching the store (store_factory)."""
+    monkeypatch.setenv("MEMORA_CONTEXT_INDEXING", "false")
+    async with await Memora.embedded(
+        tmp_path / "off", dense_encoder=dense_encoder, sparse_encoder=sparse_encoder
+    ) as memora:
+        assert memora.vector_db.context_indexing is False  # type: ignore[attr-defined]
+    monkeypatch.delenv("MEMORA_CONTEXT_INDEXING")
+    async with await Memora.embedded(
+        tmp_path / "on", dense_encoder=dense_encoder, sparse_encoder=sparse_encoder
+    ) as memora:
+        assert memora.vector_db.context_indexing is True  # type: ignore[attr-defined]
