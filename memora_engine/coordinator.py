@@ -138,16 +138,20 @@ class StoreCoordinator:
             raise
 
     async def update_memory_metadata(
-        self, org_id: str, user_id: str, memory: Memory, metadata: Metadata
+        self, org_id: str, user_id: str, memory_id: str, metadata: Metadata
     ) -> Memory:
         """Replace one memory's metadata: index first, then the graph; the old payload is put
-        back if the graph refuses. Returns the memory as the graph now holds it."""
-        stored = await self.graph_db.get_user_memory(org_id, user_id, memory.memory_id)
+        back if the graph refuses. Returns the memory as the graph now holds it.
+
+        Raises:
+            MemoryNotFoundError: no such memory for this user (nothing written).
+        """
+        stored = await self.graph_db.get_user_memory(org_id, user_id, memory_id)
         before = await indexed_form(self.graph_db, stored)
         await self.vector_db.upsert_memories([before.model_copy(update={"metadata": metadata})])
         try:
             return await self.graph_db.update_user_memory_metadata(
-                org_id, user_id, memory.memory_id, metadata
+                org_id, user_id, memory_id, metadata
             )
         except BaseException:
             await _best_effort(self.vector_db.upsert_memories([before]))

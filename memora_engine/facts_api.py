@@ -221,10 +221,10 @@ class FactManagement:
         clean = None if metadata is None else validate_metadata(metadata)
         text = None if memory is None else _fact_text(memory, "memory")
         now = ensure_aware(current_datetime, name="current_datetime") if current_datetime else None
-        old = await self.graph_db.get_user_memory(org_id, user_id, memory_id, resolve_names=False)
         if text is None:
             assert clean is not None
-            return await self._stores.update_memory_metadata(org_id, user_id, old, clean)
+            return await self._stores.update_memory_metadata(org_id, user_id, memory_id, clean)
+        old = await self.graph_db.get_user_memory(org_id, user_id, memory_id, resolve_names=False)
         chain = await self.graph_db.get_user_memory_history(org_id, user_id, memory_id)
         if chain and chain[0].memory_id != old.memory_id:
             raise InvalidInputError(

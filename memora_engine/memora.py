@@ -52,7 +52,7 @@ from memora_engine.schema.storage import (
     MessageIn,
     validate_input,
 )
-from memora_engine.settings import MemoraSettings, StoreLayout, resolve_startup_path
+from memora_engine.settings import MemoraSettings, resolve_startup_path
 from memora_engine.tenants_api import TenantManagement
 from memora_engine.tracing import RunnableConfig, run_config_scope
 from memora_engine.vector_db.base import BaseVectorDB
@@ -175,7 +175,7 @@ class Memora(
                 raise InvalidInputError('metadata_indexes must be a dict like {"k": "keyword"}.')
             updates["metadata_indexes"] = dict(metadata_indexes)
         settings = settings.model_copy(update=updates)
-        await asyncio.to_thread(_prepare_data_folder, settings.layout, create=create)
+        await asyncio.to_thread(settings.layout.prepare, create=create)
         graph_db, vector_db = build_stores(
             settings,
             dense_encoder=dense_encoder,
@@ -516,22 +516,3 @@ def _enable_logging() -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
-
-
-def _prepare_data_folder(layout: StoreLayout, *, create: bool) -> None:
-    """Check (and with ``create`` make) the embedded data folder; OS errors become
-    :class:`ConfigurationError`."""
-    root = layout.root
-    if root.exists() and not root.is_dir():
-        raise ConfigurationError(f"{root} is a file, not a Memora data folder; pick another path.")
-    if not create:
-        if not layout.exists():
-            raise ConfigurationError(
-                f"No Memora store at {root} (no {layout.graph_file.name} there). Check the path "
-                "(--path / MEMORA_PATH); a store is created by the first write."
-            )
-        return
-    try:
-        root.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ConfigurationError(f"Cannot create the Memora data folder {root}: {exc}") from None

@@ -103,6 +103,28 @@ class StoreLayout:
         """Whether a store was created here (its graph file exists)."""
         return self.graph_file.is_file()
 
+    def prepare(self, *, create: bool) -> None:
+        """Check (and with ``create`` make) the data folder; OS errors become
+        :class:`~memora_engine.errors.ConfigurationError`."""
+        root = self.root
+        if root.exists() and not root.is_dir():
+            raise ConfigurationError(
+                f"{root} is a file, not a Memora data folder; pick another path."
+            )
+        if not create:
+            if not self.exists():
+                raise ConfigurationError(
+                    f"No Memora store at {root} (no {self.graph_file.name} there). Check the "
+                    "path (--path / MEMORA_PATH); a store is created by the first write."
+                )
+            return
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigurationError(
+                f"Cannot create the Memora data folder {root}: {exc}"
+            ) from None
+
 
 def _env(*names: str) -> Any:
     """Accept the field's name (flags, the TOML file) and its environment variable(s)."""
