@@ -329,3 +329,41 @@ async def test_hostile_filter_values_match_only_equal_text() -> None:
         for spec in ({"k": "x' OR 1=1 --"}, {"interaction_id": "ix' OR '1'='1"}):
             assert await store.get_all_user_memories("org", "u1", filter=parse_filter(spec)) == []
         assert await snapshot(store) == before
+
+
+async def test_short_reads_run_inline_unless_the_connection_is_busy(tmp_path: Path) -> None:
+    """A short read runs on the caller's thread when the connection is idle; while another
+    thread uses the connection it waits for the worker (one user of the connection at a time)."""
+    import threading
+
+    from memora_engine.graph_db.sqlite.connection import SqliteWorker
+
+    worker = SqliteWorker(str(tmp_path / "g.sqlite3"), busy_timeout_ms=5000)
+
+    def reading_thread(conn: sqlite3.Connection) -> tuple[str, int]:
+        return threading.current_thread().name, conn.execute("SELECT 1").fetchone()[0]
+
+    # Not open yet: the worker opens the connection (and the schema) first.
+    first, _ = await worker.read_short(reading_thread)
+    assert first.startswith("memora-sqlite")
+    here, one = await worker.read_short(reading_thread)
+    assert (here, one) == (threading.current_thread().name, 1)
+
+    held, release = threading.Event(), threading.Event()
+
+    def busy_user() -> None:
+        with worker._conn_lock:
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=busy_user)
+    holder.start()
+    held.wait(10)
+    pending = asyncio.ensure_future(worker.read_short(reading_thread))
+    await asyncio.sleep(0.2)
+    assert not pending.done()
+    release.set()
+    name, _ = await pending
+    holder.join()
+    assert name.startswith("memora-sqlite")
+    await worker.close()

@@ -18,8 +18,8 @@ from memora_engine.filters import parse_filter
 from memora_engine.limits import MAX_QUERIES_PER_SEARCH, MAX_QUERY_CHARS
 from memora_engine.schema.models import Memory
 from memora_engine.vector_db import _common as common
+from memora_engine.vector_db import _edge_requests as edge_module
 from memora_engine.vector_db import qdrant as qdrant_module
-from memora_engine.vector_db import qdrant_edge as edge_module
 from memora_engine.vector_db._encoding import EncodedQuery
 from memora_engine.vector_db.base import MemorySearchScope
 from memora_engine.vector_db.config import (
@@ -259,7 +259,7 @@ def test_qdrant_request_joins_scope_and_filter_everywhere() -> None:
 
 
 def test_edge_request_joins_scope_and_filter_everywhere() -> None:
-    request = edge_module._query_request(FILTERED, FULL)
+    request = edge_module.query_request(FILTERED, FULL)
     assert request.filter is not None
     assert all(p.filter is not None for p in request.prefetches)
     assert len(request.filter.must) == 3
@@ -274,17 +274,17 @@ def test_qdrant_request_without_sparse_terms_uses_dense_only() -> None:
 
 
 def test_edge_request_mirrors_the_plan() -> None:
-    request = edge_module._query_request(PLAN, FULL)
+    request = edge_module.query_request(PLAN, FULL)
     assert request.limit == 7
     assert len(request.prefetches) == 2
     assert request.prefetches[0].score_threshold == pytest.approx(0.3)
     assert isinstance(request.query, qe.Fusion.Rrf)
     assert request.query.k == 2
-    assert len(edge_module._query_request(PLAN, STOPWORDS).prefetches) == 1
+    assert len(edge_module.query_request(PLAN, STOPWORDS).prefetches) == 1
     dense_plan = common.plan_search(
         HYBRID_DEFAULT.model_copy(update={"mode": "dense", "score_threshold": 0.2}), None, []
     )
-    assert edge_module._query_request(dense_plan, FULL).score_threshold == pytest.approx(0.2)
+    assert edge_module.query_request(dense_plan, FULL).score_threshold == pytest.approx(0.2)
 
 
 async def test_a_text_searched_then_indexed_is_embedded_once(

@@ -7,6 +7,7 @@ import random
 import subprocess
 import sys
 import textwrap
+import threading
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from memora_engine.errors import BackendUnavailableError, ConfigurationError
 from memora_engine.filters import matches, memory_record, parse_filter
 from memora_engine.testing.vector_filter_suite import random_filter, random_metadata
 from memora_engine.testing.vector_suite import T0, VectorDBConformanceTests, make_memory
+from memora_engine.vector_db._edge_files import prefetch_folder
 from memora_engine.vector_db.base import BaseVectorDB, MemorySearchScope
 from memora_engine.vector_db.qdrant_edge import QdrantEdgeDB
 
@@ -264,3 +266,96 @@ async def test_indexed_metadata_keys_filter_like_unindexed_ones(
                 )
                 wanted = {m.memory_id for m in memories if matches(tree, memory_record(m))}
                 assert {m.memory_id for m, _ in hits} == wanted, spec
+
+
+def _prefetch_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "memora-edge-prefetch"]
+
+
+async def test_reopen_prefetches_the_folder_in_the_background(
+    tmp_path: Path, dense_encoder: DenseEncoder, sparse_encoder: SparseEncoder
+) -> None:
+    folder = tmp_path / "edge"
+    async with QdrantEdgeDB(
+        folder, dense_encoder=dense_encoder, sparse_encoder=sparse_encoder
+    ) as s:
+        await s.upsert_memories([make_memory(f"fact {i}") for i in range(20)])
+        assert not _prefetch_threads()  # a new store has nothing to read back
+    on_disk = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    # What the background thread does: every byte of the folder is asked for, once.
+    assert prefetch_folder(folder) == on_disk > 0
+    stopped = threading.Event()
+    stopped.set()
+    assert prefetch_folder(folder, stopped) == 0
+
+    async with QdrantEdgeDB(
+        folder, dense_encoder=dense_encoder, sparse_encoder=sparse_encoder
+    ) as s:
+        threads = _prefetch_threads()
+        assert len(threads) <= 1  # may already be done on a small store
+        for thread in threads:
+            thread.join(timeout=30)
+            assert not thread.is_alive()
+        [hits] = await s.search_memories(["fact 3"], MemorySearchScope.USER, "org-a", "user-1")
+        assert any(m.memory == "fact 3" for m, _ in hits)
+
+    store = QdrantEdgeDB(
+        folder, dense_encoder=dense_encoder, sparse_encoder=sparse_encoder, prefetch=False
+    )
+    async with store:
+        assert not _prefetch_threads()
+        assert await store.count("org-a") == 20
+
+
+def test_prefetch_must_be_a_bool(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="prefetch must be a bool"):
+        QdrantEdgeDB(tmp_path, prefetch="yes")  # type: ignore[arg-type]
+
+
+async def test_short_calls_run_inline_unless_the_shard_is_busy(
+    tmp_path: Path,
+    dense_encoder: DenseEncoder,
+    sparse_encoder: SparseEncoder,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A one-query search runs on the caller's thread when the shard is idle, and waits for
+    the worker when another call is inside the shard (never two calls in it at once)."""
+    from memora_engine.vector_db import _edge_requests, qdrant_edge
+
+    threads: list[str] = []
+    real_query_batch = _edge_requests.query_batch
+
+    def recording_query_batch(*args: object) -> object:
+        threads.append(threading.current_thread().name)
+        return real_query_batch(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(qdrant_edge, "query_batch", recording_query_batch)
+    async with QdrantEdgeDB(
+        tmp_path, dense_encoder=dense_encoder, sparse_encoder=sparse_encoder
+    ) as s:
+        await s.upsert_memories([make_memory(f"Jake fact number {i}") for i in range(12)])
+        search = s.search_memories(["Jake fact"], MemorySearchScope.USER, "org-a", "user-1")
+        [idle] = await search
+        assert threads == [threading.current_thread().name]
+
+        release = threading.Event()
+        held = threading.Event()
+
+        def busy_worker_call() -> None:  # stands for a long call (flush, optimize) on the shard
+            with s._shard_lock:
+                held.set()
+                release.wait(10)
+
+        holder = threading.Thread(target=busy_worker_call)
+        holder.start()
+        held.wait(10)
+        pending = asyncio.ensure_future(
+            s.search_memories(["Jake fact"], MemorySearchScope.USER, "org-a", "user-1")
+        )
+        await asyncio.sleep(0.2)
+        assert not pending.done()  # waiting for the shard, on the worker
+        release.set()
+        [busy] = await pending
+        holder.join()
+        assert threads[-1].startswith("memora-edge")
+        assert [m.memory_id for m, _ in busy] == [m.memory_id for m, _ in idle]

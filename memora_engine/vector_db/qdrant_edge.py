@@ -1,10 +1,14 @@
 """``QdrantEdgeDB``: the embedded default vector store, on Qdrant Edge (``qdrant-edge-py``).
 
 Qdrant Edge is Qdrant's engine as a library: one shard in a local folder, no server. Its API is
-synchronous, so every shard call runs on one worker thread owned by the store (which also
-serializes access). Measured with qdrant-edge-py 0.9: the calls hold the GIL while they run, so
-the event loop can stall for the length of one call; the store keeps calls short (writes go in
-chunks, the slow ``optimize`` is never run implicitly) so that stall stays at a few ms.
+synchronous; one lock serializes the shard calls. Long calls (flush, optimize, big batches) run
+on a worker thread owned by the store. Short ones (a search of a few queries, a write of a few
+points, a count) run on the calling thread when no other call is inside the shard, else on the
+worker: measured with qdrant-edge-py 0.9, a call holds the GIL for most of its run (another
+Python thread ran at about a third of its speed meanwhile), so the event loop barely gains from
+the hand-off, while each hand-off costs two thread switches (milliseconds on a busy machine,
+bench/engine.py --busy). Calls are kept short (writes go in chunks, the slow ``optimize`` is
+never run implicitly) so a stall of the loop stays at a few ms.
 
 Durability: an update returns once it is in the shard's write-ahead log, a file the kernel
 holds; it survives a SIGKILL of the process without ``flush()`` (checked by the crash suite,
@@ -18,39 +22,32 @@ sets :attr:`may_have_lost_writes`, so ``Memora`` re-indexes from the graph befor
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import qdrant_edge as qe
 
-from memora_engine.embeddings.base import DenseEncoder, SparseEncoder, SparseVector
+from memora_engine.embeddings.base import DenseEncoder, SparseEncoder
 from memora_engine.errors import (
     BackendError,
     BackendUnavailableError,
     ConfigurationError,
-    InvalidInputError,
     MemoraError,
     UsageError,
 )
 from memora_engine.filters import FilterNode
 from memora_engine.schema.models import Memory
 from memora_engine.vector_db._common import (
-    AGENT_ID,
     DENSE_VECTOR,
-    INTERACTION_ID,
-    OBTAINED_AT,
     SPARSE_VECTOR,
-    TENANT_KEYS,
-    Condition,
     MetadataIndexType,
-    SearchPlan,
     build_payload,
     check_dense_dim,
     count_conditions,
-    filter_key,
     memory_from_payload,
     metadata_index_plan,
     plan_search,
@@ -61,19 +58,26 @@ from memora_engine.vector_db._common import (
 )
 from memora_engine.vector_db._edge_files import (
     FolderLock,
+    prefetch_folder,
     stored_dense_dim,
     write_marker,
     writes_may_be_lost,
 )
+from memora_engine.vector_db._edge_requests import (
+    create_indexes,
+    query_batch,
+    sparse_vector,
+    tenant_filter,
+    to_filter,
+    updater,
+)
 from memora_engine.vector_db._encoding import (
-    EncodedQuery,
     EncoderOwner,
     encode_documents,
     encode_queries,
 )
 from memora_engine.vector_db.base import BaseVectorDB, MemorySearchScope, ScoredMemory
 from memora_engine.vector_db.config import HYBRID_DEFAULT, HybridSearchConfig
-from memora_engine.vector_db.filter_translation import edge_conditions
 
 __all__ = ["QdrantEdgeDB"]
 
@@ -81,6 +85,10 @@ T = TypeVar("T")
 
 #: Points per shard update call (keeps each GIL-holding call to a few milliseconds).
 _UPSERT_CHUNK = 128
+#: Up to this many points (or queries), a shard call runs on the calling thread when the shard
+#: is idle: it holds the GIL either way, and skipping the worker saves two thread switches,
+#: which cost milliseconds each on a busy machine (bench/engine.py --busy).
+_INLINE_MAX = 8
 #: Lock file inside the store's folder, held while a store is open.
 LOCK_FILE = ".memora.lock"
 #: Marker written on open (with the kernel's boot id) and removed by a clean close.
@@ -88,129 +96,6 @@ OPEN_MARKER = ".memora.open"
 #: Seconds between a write and the background flush that makes it power-loss safe.
 FLUSH_DELAY_S = 5.0
 _CONFIG_FILE = "edge_config.json"
-
-
-def _to_filter(conditions: Sequence[Condition], node: FilterNode | None = None) -> qe.Filter | None:
-    """The scope ``conditions`` and the caller's filter ``node``, all required (pure)."""
-    must: list[Any] = [
-        qe.FieldCondition(key, match=qe.MatchValue(value)) for key, value in conditions
-    ]
-    if node is not None:
-        must.extend(edge_conditions(node, filter_key))
-    return qe.Filter(must=must) if must else None
-
-
-def _tenant_filter(conditions: Sequence[Condition]) -> qe.Filter:
-    """A filter that must not be empty (deletes by tenant never match everything)."""
-    flt = _to_filter(conditions)
-    if flt is None:
-        raise InvalidInputError("a tenant delete needs an org_id.")
-    return flt
-
-
-def _sparse(vector: SparseVector) -> qe.SparseVector:
-    return qe.SparseVector(vector.indices, vector.values)
-
-
-def _query_request(plan: SearchPlan, query: EncodedQuery) -> qe.QueryRequest:
-    """One Qdrant Edge request for one query of the plan (pure)."""
-    flt = _to_filter(plan.conditions, plan.filter)
-    if plan.mode == "dense":
-        assert query.dense is not None
-        thresholds = [
-            t for t in (plan.score_threshold, plan.dense_score_threshold) if t is not None
-        ]
-        return qe.QueryRequest(
-            limit=plan.limit,
-            query=qe.Query.Nearest(query.dense, using=DENSE_VECTOR),
-            filter=flt,
-            score_threshold=max(thresholds) if thresholds else None,
-            with_payload=True,
-        )
-    if plan.mode == "sparse":
-        assert query.sparse is not None
-        return qe.QueryRequest(
-            limit=plan.limit,
-            query=qe.Query.Nearest(_sparse(query.sparse), using=SPARSE_VECTOR),
-            filter=flt,
-            score_threshold=plan.score_threshold,
-            with_payload=True,
-        )
-    assert query.dense is not None
-    prefetches = [
-        qe.Prefetch(
-            limit=plan.dense_depth,
-            query=qe.Query.Nearest(query.dense, using=DENSE_VECTOR),
-            filter=flt,
-            score_threshold=plan.dense_score_threshold,
-        )
-    ]
-    weights = list(plan.weights) if plan.weights else None
-    if query.sparse is not None and not query.sparse.is_empty():
-        prefetches.append(
-            qe.Prefetch(
-                limit=plan.sparse_depth,
-                query=qe.Query.Nearest(_sparse(query.sparse), using=SPARSE_VECTOR),
-                filter=flt,
-            )
-        )
-    elif weights:
-        weights = weights[:1]
-    fusion: Any = (
-        qe.Fusion.Rrf(k=plan.rrf_k, weights=weights) if plan.fusion == "rrf" else qe.Fusion.Dbsf()
-    )
-    return qe.QueryRequest(
-        limit=plan.limit,
-        prefetches=prefetches,
-        query=fusion,
-        filter=flt,
-        score_threshold=plan.score_threshold,
-        with_payload=True,
-    )
-
-
-def _query(
-    plan: SearchPlan, encoded: Sequence[EncodedQuery], shard: qe.EdgeShard
-) -> tuple[list[int], list[Any]]:
-    """Run the searchable queries in one batch (worker thread); ``(their indexes, hits)``."""
-    active = [i for i, q in enumerate(encoded) if q.searchable(plan)]
-    if not active:
-        return [], []
-    batch = qe.QueryBatchRequest([_query_request(plan, encoded[i]) for i in active])
-    return active, list(shard.query_batch(batch))
-
-
-def _create_indexes(
-    shard: qe.EdgeShard,
-    metadata: Mapping[str, MetadataIndexType],
-    *,
-    only_missing: bool = False,
-) -> None:
-    """Keyword indexes on the tenant keys, agent and interaction; a datetime index on time;
-    the indexes asked for on metadata keys (``metadata``: payload key -> type).
-
-    With ``only_missing``, a store made earlier (or with fewer indexes) gets those it lacks.
-    """
-    wanted: list[tuple[str, Any]] = [
-        (key, qe.KeywordIndexParams(is_tenant=key in TENANT_KEYS))
-        for key in (*TENANT_KEYS, AGENT_ID, INTERACTION_ID)
-    ]
-    wanted.append((OBTAINED_AT, qe.DatetimeIndexParams()))
-    for key, kind in metadata.items():
-        wanted.append(
-            (key, qe.KeywordIndexParams() if kind == "keyword" else qe.FloatIndexParams())
-        )
-    existing = set(shard.info().payload_schema) if only_missing else set()
-    for key, params in wanted:
-        if key not in existing:
-            shard.update(qe.UpdateOperation.create_field_index(key, params))
-
-
-def _updater(operation: qe.UpdateOperation) -> Callable[[qe.EdgeShard], None]:
-    def apply(shard: qe.EdgeShard) -> None:
-        shard.update(operation)
-
-    return apply
 
 
 class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
@@ -236,6 +121,10 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
             turn: the date, the previous message and the turn, see
             :mod:`memora_engine.indexing`) from that text; the dense vector and the payload
             stay the memory. ``False``: from the memory text alone.
+        prefetch: On opening an existing store, ask the kernel (in the background) to read
+            its files into the page cache, so the first searches after a restart do not
+            fault the index in from disk page by page. ``False`` for one-shot processes on
+            very large stores.
 
     Examples:
         >>> async with QdrantEdgeDB("./memora-data/vectors") as store:  # doctest: +SKIP
@@ -253,9 +142,14 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         search_config: HybridSearchConfig | None = None,
         metadata_indexes: Mapping[str, MetadataIndexType] | None = None,
         context_indexing: bool = True,
+        prefetch: bool = True,
     ) -> None:
         if not isinstance(context_indexing, bool):
             raise ConfigurationError("context_indexing must be a bool.")
+        if not isinstance(prefetch, bool):
+            raise ConfigurationError("prefetch must be a bool.")
+        self.prefetch = prefetch
+        self._prefetch_stop = threading.Event()
         self.context_indexing = context_indexing
         self.path = Path(path).expanduser()
         self._metadata_indexes = metadata_index_plan(metadata_indexes)
@@ -265,6 +159,8 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         self._shard: qe.EdgeShard | None = None
         self._executor: ThreadPoolExecutor | None = None
         self._lock = FolderLock(self.path / LOCK_FILE)
+        #: Held by whichever thread is inside a shard call (the worker, or a caller inline).
+        self._shard_lock = threading.Lock()
         self._setup_lock = asyncio.Lock()
         self._flush_task: asyncio.Task[None] | None = None
         self._dirty = False
@@ -308,8 +204,16 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
                 shard = self._call_edge("open", lambda: qe.EdgeShard.load(str(self.path)))
                 self._call_edge(
                     "index",
-                    lambda: _create_indexes(shard, self._metadata_indexes, only_missing=True),
+                    lambda: create_indexes(shard, self._metadata_indexes, only_missing=True),
                 )
+                if self.prefetch:
+                    self._prefetch_stop.clear()
+                    threading.Thread(
+                        target=prefetch_folder,
+                        args=(self.path, self._prefetch_stop),
+                        name="memora-edge-prefetch",
+                        daemon=True,
+                    ).start()
             else:
                 shard = self._call_edge("create", lambda: self._create(dim))
             write_marker(marker)
@@ -329,11 +233,12 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
             },
         )
         shard = qe.EdgeShard.create(str(self.path), config)
-        _create_indexes(shard, self._metadata_indexes)
+        create_indexes(shard, self._metadata_indexes)
         shard.flush()
         return shard
 
     async def close(self) -> None:
+        self._prefetch_stop.set()
         flush_task, self._flush_task = self._flush_task, None
         if flush_task is not None and not flush_task.done():
             # The shard is flushed below; the pending background flush is no longer needed.
@@ -356,8 +261,9 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
 
     def _close_shard(self, shard: qe.EdgeShard) -> None:
         try:
-            shard.flush()
-            shard.close()
+            with self._shard_lock:
+                shard.flush()
+                shard.close()
             (self.path / OPEN_MARKER).unlink(missing_ok=True)
         finally:
             self._lock.release()
@@ -406,15 +312,29 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
                 raise BackendUnavailableError(f"Qdrant Edge {action} failed: {message}") from exc
             raise BackendError(f"Qdrant Edge {action} failed: {message}") from exc
 
-    async def _run(self, action: str, fn: Callable[[qe.EdgeShard], T]) -> T:
-        """Run ``fn(shard)`` on the store's worker thread (setting up first if needed)."""
+    def _call_locked(self, action: str, fn: Callable[[], T]) -> T:
+        """Run one Qdrant Edge call holding the shard lock (worker thread)."""
+        with self._shard_lock:
+            return self._call_edge(action, fn)
+
+    async def _run(
+        self, action: str, fn: Callable[[qe.EdgeShard], T], *, inline: bool = False
+    ) -> T:
+        """Run ``fn(shard)`` on the store's worker thread (setting up first if needed); with
+        ``inline``, on this thread instead when no other call is inside the shard (a short
+        call: Edge holds the GIL while it runs, so the event loop waits the same either way)."""
         if self._shard is None:
             await self.setup()
         shard, executor = self._shard, self._executor
         if shard is None or executor is None:
             raise UsageError("The vector store was closed while this call was starting.")
+        if inline and self._shard_lock.acquire(blocking=False):
+            try:
+                return self._call_edge(action, lambda: fn(shard))
+            finally:
+                self._shard_lock.release()
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(executor, self._call_edge, action, lambda: fn(shard))
+        return await loop.run_in_executor(executor, self._call_locked, action, lambda: fn(shard))
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -436,14 +356,15 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
             points = [
                 qe.Point(
                     memory.memory_id,
-                    {DENSE_VECTOR: d, SPARSE_VECTOR: _sparse(s)},
+                    {DENSE_VECTOR: d, SPARSE_VECTOR: sparse_vector(s)},
                     build_payload(memory),
                 )
                 for memory, d, s in zip(chunk, dense, sparse, strict=True)
             ]
             for at in range(0, len(points), _UPSERT_CHUNK):
-                operation = qe.UpdateOperation.upsert_points(points[at : at + _UPSERT_CHUNK])
-                await self._run("upsert", _updater(operation))
+                part = points[at : at + _UPSERT_CHUNK]
+                operation = qe.UpdateOperation.upsert_points(part)
+                await self._run("upsert", updater(operation), inline=len(part) <= _INLINE_MAX)
         self._written()
 
     async def delete_memories(self, memory_ids: Sequence[str]) -> None:
@@ -451,18 +372,20 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         if not ids:
             return
         operation = qe.UpdateOperation.delete_points(list(ids))
-        await self._write("delete", operation)
+        await self._write("delete", operation, inline=len(ids) <= _INLINE_MAX)
 
-    async def _write(self, action: str, operation: qe.UpdateOperation) -> None:
-        await self._run(action, _updater(operation))
+    async def _write(
+        self, action: str, operation: qe.UpdateOperation, *, inline: bool = False
+    ) -> None:
+        await self._run(action, updater(operation), inline=inline)
         self._written()
 
     async def delete_all_user_memories(self, org_id: str, user_id: str) -> None:
-        flt = _tenant_filter(count_conditions(org_id, user_id))
+        flt = tenant_filter(count_conditions(org_id, user_id))
         await self._write("delete", qe.UpdateOperation.delete_points_by_filter(flt))
 
     async def delete_all_organization_memories(self, org_id: str) -> None:
-        flt = _tenant_filter(count_conditions(org_id, None))
+        flt = tenant_filter(count_conditions(org_id, None))
         await self._write("delete", qe.UpdateOperation.delete_points_by_filter(flt))
 
     # -- reads -------------------------------------------------------------------------------
@@ -489,7 +412,9 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         encoded = await encode_queries(
             texts, plan, self.dense_encoder, self.sparse_encoder, self.recent_vectors
         )
-        active, responses = await self._run("search", partial(_query, plan, encoded))
+        active, responses = await self._run(
+            "search", partial(query_batch, plan, encoded), inline=len(texts) <= _INLINE_MAX
+        )
         results: list[list[ScoredMemory]] = [[] for _ in texts]
         for i, points in zip(active, responses, strict=True):
             results[i] = [
@@ -499,8 +424,8 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         return results
 
     async def count(self, org_id: str | None = None, user_id: str | None = None) -> int:
-        request = qe.CountRequest(exact=True, filter=_to_filter(count_conditions(org_id, user_id)))
-        return await self._run("count", lambda shard: shard.count(request))
+        request = qe.CountRequest(exact=True, filter=to_filter(count_conditions(org_id, user_id)))
+        return await self._run("count", lambda shard: shard.count(request), inline=True)
 
     async def existing_ids(self, memory_ids: Sequence[str]) -> set[str]:
         ids = validate_memory_ids(memory_ids)
@@ -509,5 +434,6 @@ class QdrantEdgeDB(EncoderOwner, BaseVectorDB):
         records = await self._run(
             "retrieve",
             lambda shard: shard.retrieve(list(ids), with_payload=False, with_vector=False),
+            inline=len(ids) <= _INLINE_MAX,
         )
         return {str(record.id) for record in records}

@@ -25,6 +25,9 @@ from memora_engine.schema.models import Agent, Interaction, Memory, Organization
 
 __all__ = ["SqliteGraphDB"]
 
+#: Search hits resolved on the caller's thread when the connection is idle (a few rows).
+_SHORT_READ_HITS = 64
+
 
 class SqliteGraphDB(BaseGraphDB):
     """Graph store in one SQLite file (WAL, foreign keys, one transaction per write).
@@ -209,6 +212,8 @@ class SqliteGraphDB(BaseGraphDB):
     async def _fetch_user_memories_resolved_batch(
         self, batch: list[list[tuple[str, str, str]]]
     ) -> list[list[Memory]]:
+        if sum(len(hits) for hits in batch) <= _SHORT_READ_HITS:
+            return await self._worker.read_short(mem.resolve_batch, batch)
         return await self._worker.read(mem.resolve_batch, batch)
 
     async def _get_user_memory(
