@@ -251,3 +251,66 @@ async def locomo_ingest(memora: Memora, dense: DenseEncoder, conversations: int)
         "reindex_seconds": round(reindex_s, 1),
         "reindex_memories_per_s": round(reindexed / reindex_s),
     }
+
+
+async def reopened_searches(
+    folder: str, dense: DenseEncoder, sparse: Any, org_id: str, users: list[str], n: int,
+    *, prefetch: bool,
+) -> dict[str, Any]:  # fmt: skip
+    """Paired searches right after reopening the store (Qdrant Edge drops its files from the
+    page cache on close), with or without the background prefetch; major page faults counted."""
+    import threading
+
+    from memora_engine.graph_db import SqliteGraphDB
+    from memora_engine.settings import MemoraSettings
+    from memora_engine.vector_db import QdrantEdgeDB
+
+    layout = MemoraSettings(path=folder).layout
+    vector = QdrantEdgeDB(
+        layout.vector_dir, dense_encoder=dense, sparse_encoder=sparse, prefetch=prefetch
+    )
+    memora = Memora(vector, SqliteGraphDB(layout.graph_file))
+    await memora.setup()
+    started = time.perf_counter()
+    for thread in threading.enumerate():
+        if thread.name == "memora-edge-prefetch":
+            thread.join()
+    prefetch_s = time.perf_counter() - started
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_majflt
+    row = await paired_searches(memora, dense, org_id, users, n)
+    row["major_page_faults"] = resource.getrusage(resource.RUSAGE_SELF).ru_majflt - faults
+    row["prefetch_wait_s"] = round(prefetch_s, 2) if prefetch else None
+    await memora.close()
+    return row
+
+
+def _burn(stop: Any, parent: int) -> None:
+    import os
+
+    while not stop.is_set() and os.getppid() == parent:  # ends with its parent, even a killed one
+        sum(i * i for i in range(10_000))
+
+
+class BusyMachine:
+    """``n`` processes spinning on the CPU while the bench runs (a reproducible busy machine)."""
+
+    def __init__(self, n: int) -> None:
+        import multiprocessing
+        import os
+
+        context = multiprocessing.get_context("spawn")
+        self.stop = context.Event()
+        self.procs = [
+            context.Process(target=_burn, args=(self.stop, os.getpid()), daemon=True)
+            for _ in range(n)
+        ]
+
+    def __enter__(self) -> BusyMachine:
+        for proc in self.procs:
+            proc.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        for proc in self.procs:
+            proc.join(timeout=10)

@@ -8,7 +8,12 @@ Runs ``Memora.embedded`` (SQLite + Qdrant Edge + the local ONNX model) at each s
 * LangGraph's ``InMemoryStore`` put / search with the same model, in the same run (reference);
 * a save with a scripted zero-latency LLM (10 memories) and a 3-query search, LLM calls and
   prompt tokens per save and per recall;
+* after the largest size, the store closed and reopened twice: paired searches without and
+  with the background prefetch of the index files (major page faults counted);
 * then a raw-mode import of every LoCoMo session (one save per session) and a full reindex.
+
+``--busy N`` runs N CPU-spinning processes for the whole run (a reproducible busy machine;
+results go to ``engine-busyN.json``).
 
 The store is filled through ``Memora.restore_interactions`` (the batched import path). The
 machine's load average is recorded at start and end: compare figures of one run only.
@@ -17,6 +22,7 @@ Usage::
 
     python bench/engine.py                          # 1k and 10k (a few minutes on 2 cores)
     python bench/engine.py --sizes 1000,10000,100000
+    python bench/engine.py --busy 8                 # the same on a machine kept busy
 """
 
 from __future__ import annotations
@@ -128,12 +134,15 @@ async def measure(
     }
 
 
-async def run(sizes: list[int], samples: int, locomo: int) -> dict[str, Any]:
+async def run(sizes: list[int], samples: int, locomo: int, busy: int) -> dict[str, Any]:
     rng = random.Random(7)
     dense = default_dense_encoder()
     memoizing = wb.MemoizingEncoder(dense)
     model = ScriptedChatModel(responder=responder)
-    results: dict[str, Any] = {"load_average_start": [round(x, 2) for x in os.getloadavg()]}
+    results: dict[str, Any] = {
+        "busy_processes": busy,
+        "load_average_start": [round(x, 2) for x in os.getloadavg()],
+    }
     with tempfile.TemporaryDirectory(prefix="memora-bench-") as folder:
         memora = await Memora.embedded(
             folder, extraction_model=model, dense_encoder=memoizing,
@@ -159,6 +168,16 @@ async def run(sizes: list[int], samples: int, locomo: int) -> dict[str, Any]:
             results[str(size)] = row
             print(f"{size:>7} memories: filled in {fill_s:.0f}s", flush=True)
         memoizing.cache.clear()
+        await memora.close()
+        sparse = memora.vector_db.sparse_encoder  # type: ignore[attr-defined]
+        for prefetch in (False, True):
+            key = "reopened_prefetch" if prefetch else "reopened_no_prefetch"
+            results[key] = await wb.reopened_searches(
+                folder, dense, sparse, org, users, samples, prefetch=prefetch
+            )
+        memora = await Memora.embedded(
+            folder, extraction_model=model, dense_encoder=dense, sparse_encoder=sparse
+        )
         results["locomo_raw"] = await wb.locomo_ingest(memora, dense, locomo)
         await memora.close()
     results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -191,6 +210,13 @@ def print_table(sizes: list[int], results: dict[str, Any]) -> None:
     print(_row("Memora search, 3 queries", [pair(r["search_3_queries"]) for r in rows]))
     print(_row("fill (restore_interactions) memories/s", [r["fill_memories_per_s"] for r in rows]))
     print(_row("peak RSS MB (process, so far)", [r["peak_rss_mb"] for r in rows]))
+    for key, label in (("reopened_no_prefetch", "without"), ("reopened_prefetch", "with")):
+        r = results[key]
+        print(
+            f"After reopening at {sizes[-1]:,}, {label} prefetch: search {pair(r['search_1_query'])}"
+            f" ms, minus floor {r['search_minus_floor_p50_ms']} ms, major page faults "
+            f"{r['major_page_faults']}"
+        )
     loco = results["locomo_raw"]
     print(
         f"\nLoCoMo raw import ({loco['conversations']} conversations): {loco['memories']} "
@@ -210,18 +236,23 @@ def main() -> None:
     parser.add_argument(
         "--locomo", type=int, default=2, help="LoCoMo conversations to import (all: 10)"
     )
+    parser.add_argument(
+        "--busy", type=int, default=0, help="CPU-spinning processes during the run (default 0)"
+    )
     args = parser.parse_args()
     if not os.environ.get("MEMORA_EMBEDDING_MODEL_DIR"):
         os.environ["MEMORA_EMBEDDING_MODEL_DIR"] = str(
             ROOT.parent / "shared" / "models" / "all-MiniLM-L6-v2-onnx"
         )
     sizes = sorted(int(s) for s in args.sizes.split(","))
-    results = asyncio.run(run(sizes, args.samples, args.locomo))
+    with wb.BusyMachine(args.busy):
+        results = asyncio.run(run(sizes, args.samples, args.locomo, args.busy))
     print_table(sizes, results)
+    out = RESULTS.with_name(f"engine-busy{args.busy}.json") if args.busy else RESULTS
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     payload = {"sizes": sizes, "samples": args.samples, "cpus": os.cpu_count(), **results}
-    RESULTS.write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"\nwrote {RESULTS.relative_to(ROOT)}")
+    out.write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"\nwrote {out.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
