@@ -24,8 +24,8 @@ without ``created_at`` are created "now". Missing org / user / agent ids are tak
 
 Validation checks here everything the write will check on the records themselves (names and
 memory text as the stores accept them, in :mod:`memora_engine.transfer.record_types`; the
-exact write objects); references to the store are
-checked by :mod:`memora_engine.transfer.importer`. Every problem names its line.
+exact write objects); references to the store are checked by
+:mod:`memora_engine.transfer.importer`. Every problem names its line.
 """
 
 from __future__ import annotations
