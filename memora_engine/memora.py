@@ -5,7 +5,8 @@ Flows (see the README for the full story):
 * save / update: store the messages (diff on update), extract candidate memories (LLM call 1),
   compare them with related existing memories (LLM call 2, only when related ones exist),
   persist graph + vectors. Raw mode (``infer=False`` or no extraction model) stores each new
-  user/assistant message verbatim, with 0 LLM calls.
+  user/assistant message verbatim, with 0 LLM calls. Its private helpers live in
+  :mod:`memora_engine.saving`.
 * search and recall: :mod:`memora_engine.retrieval` (the base class of ``Memora``).
 """
 
@@ -22,16 +23,15 @@ from typing import Any
 from langchain_core.language_models import BaseChatModel
 from typing_extensions import Self
 
-from memora_engine import inference, pipeline
+from memora_engine import pipeline
 from memora_engine.bulk_api import BulkOperations
 from memora_engine.coordinator import StoreCoordinator
 from memora_engine.errors import (
     ConfigurationError,
-    InteractionNotFoundError,
     InvalidInputError,
 )
 from memora_engine.facts_api import FactManagement
-from memora_engine.filters import Metadata, validate_metadata
+from memora_engine.filters import validate_metadata
 from memora_engine.graph_compat import GraphNamespace
 from memora_engine.graph_db.base import BaseGraphDB
 from memora_engine.ids import checked_arguments, ensure_aware, require_id, utc_now
@@ -39,17 +39,13 @@ from memora_engine.inspection_api import StoreInspection
 from memora_engine.keyed_locks import KeyedLocks
 from memora_engine.llm.base import BaseBackendLLM
 from memora_engine.llm.providers import as_backend_llm
-from memora_engine.message_diff import plan_message_update
 from memora_engine.prompts import Prompts
 from memora_engine.records_api import RecordManagement
 from memora_engine.recovery import recover_vector_index
 from memora_engine.retrieval import MemoryRetrieval
-from memora_engine.schema.models import Agent, Interaction, Memory, User
+from memora_engine.saving import InteractionSaving
 from memora_engine.schema.storage import (
-    ContraryMemoryToStore,
     MemoriesAndInteraction,
-    MemoryToStore,
-    MessageIn,
     validate_input,
 )
 from memora_engine.settings import MemoraSettings, resolve_startup_path
@@ -71,6 +67,7 @@ class Memora(
     RecordManagement,
     FactManagement,
     StoreInspection,
+    InteractionSaving,
     BulkOperations,
 ):
     """Long-term memory for agents over a graph store (truth) and a vector store (index).
@@ -392,122 +389,6 @@ class Memora(
             # Updates of one interaction are serialized: each sees the previous one's messages.
             async with self._interaction_locks.hold((org_id, user_id, interaction_id)):
                 return await save
-
-    async def _save_locked(
-        self,
-        org_id: str,
-        user_id: str,
-        agent_id: str,
-        messages: list[MessageIn],
-        interaction_id: str | None,
-        now: datetime,
-        *,
-        use_llm: bool,
-        extract_agent_memories: bool,
-        update_across_agents: bool,
-        max_retries: int,
-        create_if_missing: bool,
-        metadata: Metadata | None = None,
-    ) -> tuple[str, datetime]:
-        user = await self.graph_db.get_user(org_id, user_id)
-        agent = await self.graph_db.get_agent(org_id, agent_id)
-        existing: Interaction | None = None
-        if interaction_id is not None:
-            try:
-                existing = await self.graph_db.get_interaction(org_id, user_id, interaction_id)
-            except InteractionNotFoundError:
-                if not create_if_missing:
-                    raise
-        new_positions = _appended_positions(messages, existing)
-        memories: list[MemoryToStore] = []
-        contrary: list[ContraryMemoryToStore] = []
-        if not new_positions:
-            pass  # nothing new to learn from (unchanged, shortened or emptied conversation)
-        elif use_llm:
-            memories, contrary = await self._infer_memories(
-                user,
-                agent,
-                messages,
-                existing,
-                now,
-                extract_agent_memories=extract_agent_memories,
-                update_across_agents=update_across_agents,
-                max_retries=max_retries,
-            )
-        else:
-            memories = pipeline.raw_memories(messages, new_positions)
-        memories, contrary = pipeline.stamp_metadata(memories, contrary, metadata)
-        write = MemoriesAndInteraction(
-            interaction=messages,
-            interaction_date=now,
-            memories=memories,
-            contrary_memories=contrary,
-        )
-        result = await self._stores.write_interaction(
-            org_id,
-            agent_id,
-            user_id,
-            write,
-            interaction_id=interaction_id if existing is None else existing.interaction_id,
-            new=existing is None,
-        )
-        saved = result.write.interaction_id, result.write.date
-        logger.info(
-            "memora.save org=%s user=%s interaction=%s new=%d contrary=%d",
-            org_id,
-            user_id,
-            saved[0],
-            len(memories),
-            len(contrary),
-        )
-        return saved
-
-    async def _infer_memories(
-        self,
-        user: User,
-        agent: Agent,
-        messages: list[MessageIn],
-        existing: Interaction | None,
-        now: datetime,
-        *,
-        extract_agent_memories: bool,
-        update_across_agents: bool,
-        max_retries: int,
-    ) -> tuple[list[MemoryToStore], list[ContraryMemoryToStore]]:
-        """The LLM phase (:func:`memora_engine.inference.infer_memories`): at most
-        ``2 + min(max_retries, 3)`` model calls; raises with nothing written when no valid
-        extraction comes back."""
-        assert self.extraction_model is not None
-
-        async def search_related(queries: list[str]) -> list[Memory]:
-            return await self.search_memories_as_one(
-                user.org_id,
-                user.user_id,
-                queries,
-                agent_id=agent.agent_id,
-                search_across_agents=update_across_agents,
-            )
-
-        return await inference.infer_memories(
-            self.extraction_model,
-            prompts=self.prompts,
-            guards=self.output_guards,
-            search_related=search_related,
-            user=user,
-            agent=agent,
-            messages=messages,
-            existing=existing,
-            now=now,
-            extract_agent_memories=extract_agent_memories,
-            max_retries=max_retries,
-        )
-
-
-def _appended_positions(messages: list[MessageIn], existing: Interaction | None) -> range:
-    """Positions of the messages this save adds (all of them for a new interaction)."""
-    stored = [(m.role, m.content) for m in existing.messages] if existing else []
-    diff = plan_message_update(stored, [(m.role, m.content) for m in messages])
-    return diff.appended_positions(len(messages))
 
 
 def _enable_logging() -> None:

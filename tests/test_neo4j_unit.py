@@ -44,7 +44,7 @@ from memora_engine.message_diff import MessageDiff
 
 PACKAGE_DIR = Path(mapping.__file__).parent
 #: Modules that hold Cypher text (statements too many for one small module are split).
-CYPHER_MODULES = {"cypher.py", "cypher_edits.py"}
+CYPHER_MODULES = {"cypher.py", "cypher_edits.py", "cypher_fragments.py", "cypher_memories.py"}
 T = datetime(2024, 5, 1, 12, 0, tzinfo=timezone.utc)
 
 

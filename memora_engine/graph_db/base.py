@@ -1,6 +1,8 @@
 """The graph store interface: the source of truth for orgs, users, agents, interactions, memories.
 
-Methods are grouped by entity and keep the original Memora names. Shared rules:
+Methods are grouped by entity (organizations, agents and users in
+:class:`~memora_engine.graph_db.tenant_methods.TenantMethods`, a mixin) and keep the original
+Memora names. Shared rules:
 
 * Every argument is validated once, here, at the public methods (ids with
   :func:`memora_engine.ids.require_id`, names, pages, flags, write DTOs); bad input raises
@@ -30,7 +32,6 @@ from abc import abstractmethod
 from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
-from typing import Any
 
 from typing_extensions import Self
 
@@ -40,18 +41,18 @@ from memora_engine.graph_db.checks import (
     check_filter_node,
     check_flag,
     check_memory_ids,
-    check_name,
     check_page,
     check_refs,
     checked_write,
-    creation_time,
     optional_id,
     owner_ids,
+    require_ids,
 )
-from memora_engine.graph_db.hooks import Deleted, GraphHooks, InteractionWrite
+from memora_engine.graph_db.hooks import Deleted, InteractionWrite
+from memora_engine.graph_db.tenant_methods import TenantMethods
 from memora_engine.graph_db.write_plan import inherit_metadata, plan_memories
 from memora_engine.ids import new_short_id, require_id, require_memory_id
-from memora_engine.schema.models import Agent, Interaction, Memory, Organization, User
+from memora_engine.schema.models import Interaction, Memory
 from memora_engine.schema.storage import MemoriesAndInteraction
 
 __all__ = ["BaseGraphDB", "Deleted", "InteractionWrite", "MemoryRef"]
@@ -60,11 +61,7 @@ __all__ = ["BaseGraphDB", "Deleted", "InteractionWrite", "MemoryRef"]
 MemoryRef = dict[str, str]
 
 
-def _ids(*pairs: tuple[Any, str]) -> tuple[str, ...]:
-    return tuple(require_id(value, name) for value, name in pairs)
-
-
-class BaseGraphDB(GraphHooks):
+class BaseGraphDB(TenantMethods):
     """Async graph store. Implementations: ``SqliteGraphDB`` (embedded), ``Neo4jGraphInterface``.
 
     Every implementation passes ``memora_engine.testing.GraphDBConformanceTests``.
@@ -85,128 +82,6 @@ class BaseGraphDB(GraphHooks):
     @abstractmethod
     async def close(self) -> None:
         """Release what this object created (never a driver or connection it was given)."""
-
-    # ------------------------------------------------------------------ organization
-    async def create_organization(
-        self, org_name: str, *, org_id: str | None = None, created_at: datetime | None = None
-    ) -> Organization:
-        """Create an organization (a new shortuuid id unless ``org_id`` is given).
-
-        ``created_at`` presets the creation time (default: now); naive means UTC.
-
-        Raises:
-            ConflictError: ``org_id`` already exists.
-        """
-        name = check_name(org_name, "org_name")
-        oid = new_short_id() if org_id is None else require_id(org_id, "org_id")
-        return await self._create_organization(oid, name, creation_time(created_at))
-
-    async def update_organization(self, org_id: str, new_org_name: str) -> Organization:
-        """Rename an organization."""
-        oid, name = require_id(org_id, "org_id"), check_name(new_org_name, "new_org_name")
-        return await self._update_organization(oid, name)
-
-    async def delete_organization(self, org_id: str) -> Deleted:
-        """Delete the organization and everything below it; reports the memories deleted."""
-        return await self._delete_organization(require_id(org_id, "org_id"))
-
-    async def get_organization(self, org_id: str) -> Organization:
-        """Get one organization."""
-        return await self._get_organization(require_id(org_id, "org_id"))
-
-    async def get_all_organizations(self) -> list[Organization]:
-        """All organizations, newest first."""
-        return await self._get_all_organizations()
-
-    # ------------------------------------------------------------------ agent
-    async def create_agent(
-        self,
-        org_id: str,
-        agent_label: str,
-        user_id: str | None = None,
-        *,
-        agent_id: str | None = None,
-        created_at: datetime | None = None,
-    ) -> Agent:
-        """Create an org-level agent, or with ``user_id`` one that also belongs to that user.
-
-        ``created_at`` presets the creation time (default: now); naive means UTC.
-
-        Raises:
-            OrganizationNotFoundError / UserNotFoundError: the owner is missing.
-            ConflictError: ``agent_id`` already exists in the org.
-        """
-        oid, label = require_id(org_id, "org_id"), check_name(agent_label, "agent_label")
-        uid = optional_id(user_id, "user_id")
-        aid = new_short_id() if agent_id is None else require_id(agent_id, "agent_id")
-        return await self._create_agent(oid, aid, label, uid, creation_time(created_at))
-
-    async def update_agent(self, org_id: str, agent_id: str, new_agent_label: str) -> Agent:
-        """Change an agent's label (every memory mentioning it reads differently)."""
-        oid, aid = _ids((org_id, "org_id"), (agent_id, "agent_id"))
-        label = check_name(new_agent_label, "new_agent_label")
-        return await self._update_agent(oid, aid, label)
-
-    async def delete_agent(self, org_id: str, agent_id: str) -> Deleted:
-        """Delete the agent only. Its interactions and memories stay readable and searchable;
-        placeholders of the deleted agent are then left unresolved."""
-        oid, aid = _ids((org_id, "org_id"), (agent_id, "agent_id"))
-        return await self._delete_agent(oid, aid)
-
-    async def get_agent(self, org_id: str, agent_id: str) -> Agent:
-        """Get one agent of the organization."""
-        oid, aid = _ids((org_id, "org_id"), (agent_id, "agent_id"))
-        return await self._get_agent(oid, aid)
-
-    async def get_all_org_agents(self, org_id: str) -> list[Agent]:
-        """Every agent of the organization (org-level and per-user), newest first."""
-        return await self._get_all_org_agents(require_id(org_id, "org_id"))
-
-    async def get_all_user_agents(self, org_id: str, user_id: str) -> list[Agent]:
-        """The agents that belong to one user, newest first."""
-        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
-        return await self._get_all_user_agents(oid, uid)
-
-    # ------------------------------------------------------------------ user
-    async def create_user(
-        self,
-        org_id: str,
-        user_name: str,
-        *,
-        user_id: str | None = None,
-        created_at: datetime | None = None,
-    ) -> User:
-        """Create a user (a new shortuuid id unless ``user_id`` is given, e.g. your app's id).
-
-        ``created_at`` presets the creation time (default: now); naive means UTC.
-
-        Raises:
-            OrganizationNotFoundError: the org is missing.
-            ConflictError: ``user_id`` already exists in the org.
-        """
-        oid, name = require_id(org_id, "org_id"), check_name(user_name, "user_name")
-        uid = new_short_id() if user_id is None else require_id(user_id, "user_id")
-        return await self._create_user(oid, uid, name, creation_time(created_at))
-
-    async def update_user(self, org_id: str, user_id: str, new_user_name: str) -> User:
-        """Rename a user (every memory about them reads differently)."""
-        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
-        return await self._update_user(oid, uid, check_name(new_user_name, "new_user_name"))
-
-    async def delete_user(self, org_id: str, user_id: str) -> Deleted:
-        """Delete the user with their interactions, messages and memories (reported).
-        Agents owned by the user stay (as org-level agents)."""
-        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
-        return await self._delete_user(oid, uid)
-
-    async def get_user(self, org_id: str, user_id: str) -> User:
-        """Get one user of the organization."""
-        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
-        return await self._get_user(oid, uid)
-
-    async def get_all_org_users(self, org_id: str) -> list[User]:
-        """Every user of the organization, newest first."""
-        return await self._get_all_org_users(require_id(org_id, "org_id"))
 
     # ------------------------------------------------------------------ interaction writes
     async def prepare_interaction_write(
@@ -333,7 +208,7 @@ class BaseGraphDB(GraphHooks):
         With ``resolve_names=False`` memory text keeps its ``user_<id>`` / ``agent_<id>``
         placeholders, exactly as stored.
         """
-        oid, uid, iid = _ids(
+        oid, uid, iid = require_ids(
             (org_id, "org_id"), (user_id, "user_id"), (interaction_id, "interaction_id")
         )
         return await self._get_interaction(
@@ -358,7 +233,7 @@ class BaseGraphDB(GraphHooks):
 
         With ``resolve_names=False`` memory text is returned exactly as stored.
         """
-        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        oid, uid = require_ids((org_id, "org_id"), (user_id, "user_id"))
         skip, limit = check_page(skip, limit)
         return await self._get_all_user_interactions(
             oid, uid,
@@ -373,7 +248,7 @@ class BaseGraphDB(GraphHooks):
     ) -> Deleted:
         """Delete one interaction, its messages and the memories it produced (reported).
         History chains through a deleted memory are re-linked around it."""
-        oid, uid, iid = _ids(
+        oid, uid, iid = require_ids(
             (org_id, "org_id"), (user_id, "user_id"), (interaction_id, "interaction_id")
         )
         return await self._delete_user_interaction(oid, uid, iid)
@@ -382,7 +257,7 @@ class BaseGraphDB(GraphHooks):
         self, org_id: str, user_id: str
     ) -> Deleted:
         """Delete every interaction of the user with their memories (reported); the user stays."""
-        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        oid, uid = require_ids((org_id, "org_id"), (user_id, "user_id"))
         return await self._delete_all_user_interactions(oid, uid)
 
     # ------------------------------------------------------------------ memory
@@ -414,7 +289,7 @@ class BaseGraphDB(GraphHooks):
 
         With ``resolve_names=False`` its text is returned exactly as stored.
         """
-        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        oid, uid = require_ids((org_id, "org_id"), (user_id, "user_id"))
         resolve = check_flag(resolve_names, "resolve_names")
         return await self._get_user_memory(
             oid, uid, require_memory_id(memory_id), resolve_names=resolve
@@ -437,7 +312,7 @@ class BaseGraphDB(GraphHooks):
         parsed :mod:`memora_engine.filters` tree) keeps the memories it matches; ``skip`` and
         ``limit`` count matching memories only.
         """
-        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        oid, uid = require_ids((org_id, "org_id"), (user_id, "user_id"))
         aid = optional_id(agent_id, "agent_id")
         skip, limit = check_page(skip, limit)
         resolve = check_flag(resolve_names, "resolve_names")
@@ -456,7 +331,7 @@ class BaseGraphDB(GraphHooks):
             InvalidInputError: ``metadata`` breaks the limits of :mod:`memora_engine.filters`.
             MemoryNotFoundError: no such memory for this user.
         """
-        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        oid, uid = require_ids((org_id, "org_id"), (user_id, "user_id"))
         mid = require_memory_id(memory_id)
         return await self._update_user_memory_metadata(oid, uid, mid, validate_metadata(metadata))
 
@@ -471,12 +346,12 @@ class BaseGraphDB(GraphHooks):
         Raises:
             MemoryNotFoundError: no such memory for this user.
         """
-        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        oid, uid = require_ids((org_id, "org_id"), (user_id, "user_id"))
         return await self._get_user_memory_history(oid, uid, require_memory_id(memory_id))
 
     async def get_user_memory_links(self, org_id: str, user_id: str) -> list[tuple[str, str]]:
         """Every contradiction link ``(older_memory_id, newer_memory_id)`` of the user."""
-        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        oid, uid = require_ids((org_id, "org_id"), (user_id, "user_id"))
         return await self._get_user_memory_links(oid, uid)
 
     async def list_memories_for_indexing(
@@ -495,7 +370,7 @@ class BaseGraphDB(GraphHooks):
 
     async def delete_user_memory(self, org_id: str, user_id: str, memory_id: str) -> Deleted:
         """Delete one memory (reported); its history chain is re-linked around it."""
-        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        oid, uid = require_ids((org_id, "org_id"), (user_id, "user_id"))
         return await self._delete_user_memory(oid, uid, require_memory_id(memory_id))
 
     async def delete_user_memories(
@@ -503,13 +378,13 @@ class BaseGraphDB(GraphHooks):
     ) -> Deleted:
         """Delete some memories of the user in one transaction (ids not found are ignored);
         chains are re-linked around them. ``found`` is whether any was deleted."""
-        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        oid, uid = require_ids((org_id, "org_id"), (user_id, "user_id"))
         ids = check_memory_ids(memory_ids)
         return await self._delete_user_memories(oid, uid, ids) if ids else Deleted(found=False)
 
     async def delete_all_user_memories(self, org_id: str, user_id: str) -> Deleted:
         """Delete every memory of the user (reported); interactions stay."""
-        oid, uid = _ids((org_id, "org_id"), (user_id, "user_id"))
+        oid, uid = require_ids((org_id, "org_id"), (user_id, "user_id"))
         return await self._delete_all_user_memories(oid, uid)
 
     # ------------------------------------------------------------------ context manager

@@ -23,6 +23,7 @@ __all__ = [
     "creation_time",
     "optional_id",
     "owner_ids",
+    "require_ids",
 ]
 
 _MAX_SKIP = 2**62
@@ -129,3 +130,8 @@ def check_memory_ids(value: Any) -> tuple[str, ...]:
     if len(value) > MAX_PAGE_LIMIT:
         raise InvalidInputError(f"memory_ids holds {len(value)} ids; at most {MAX_PAGE_LIMIT}.")
     return tuple(dict.fromkeys(require_memory_id(v, "memory_ids item") for v in value))
+
+
+def require_ids(*pairs: tuple[Any, str]) -> tuple[str, ...]:
+    """Each ``(value, name)`` checked as an id, in order."""
+    return tuple(require_id(value, name) for value, name in pairs)

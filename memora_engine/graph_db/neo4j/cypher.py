@@ -1,4 +1,4 @@
-"""Every Cypher statement the Neo4j backend issues, as named constants (parameterized only).
+"""The Cypher statements of the Neo4j backend, as named constants (parameterized only).
 
 The graph model (Neo4j 5 Community; no APOC, no node-key or existence constraints)::
 
@@ -23,9 +23,33 @@ projection fields), so a typo on either side fails loudly without a server.
 
 from __future__ import annotations
 
-from typing_extensions import LiteralString
-
 from memora_engine.graph_db.neo4j.cypher_edits import EDIT_STATEMENTS
+from memora_engine.graph_db.neo4j.cypher_fragments import (
+    AGENT,
+    INTERACTION,
+    MEMORY,
+    MESSAGES,
+    ORG,
+    THE_INTERACTION,
+    THE_USER,
+    USER,
+)
+from memora_engine.graph_db.neo4j.cypher_memories import (
+    COUNT_MEMORIES,
+    COUNT_ORG_MEMORIES,
+    DELETE_MEMORIES,
+    GET_MEMORY,
+    LINK_VERSIONS,
+    LINKS_TOUCHING,
+    LIST_FOR_INDEXING,
+    LIST_ORG_FOR_INDEXING,
+    LIST_USER_MEMORIES,
+    MEMORY_HISTORY,
+    MEMORY_STATEMENTS,
+    NAMES,
+    RESOLVE_HITS,
+    USER_LINKS,
+)
 from memora_engine.graph_db.neo4j.vocabulary import (
     AGENT_FIELDS,
     GRAPH_SCHEMA,
@@ -45,44 +69,34 @@ from memora_engine.graph_db.neo4j.vocabulary import statement as _stmt
 __all__ = [
     "AGENT_FIELDS",
     "ALL_STATEMENTS",
+    "COUNT_MEMORIES",
+    "COUNT_ORG_MEMORIES",
+    "DELETE_MEMORIES",
+    "GET_MEMORY",
     "GRAPH_SCHEMA",
     "INTERACTION_FIELDS",
     "LABELS",
+    "LINKS_TOUCHING",
+    "LINK_VERSIONS",
+    "LIST_FOR_INDEXING",
+    "LIST_ORG_FOR_INDEXING",
+    "LIST_USER_MEMORIES",
     "MEMORY_FIELDS",
+    "MEMORY_HISTORY",
+    "MEMORY_STATEMENTS",
     "MESSAGE_FIELDS",
+    "NAMES",
     "ORG_FIELDS",
     "PROPERTY_KEYS",
     "RELATIONSHIP_TYPES",
+    "RESOLVE_HITS",
     "SCHEMA_STATEMENTS",
     "USER_FIELDS",
+    "USER_LINKS",
     "Statement",
     "check_params",
 ]
 
-
-def _projection(
-    variable: LiteralString, fields: tuple[LiteralString, ...], extra: LiteralString = ""
-) -> LiteralString:
-    """``variable {.field, ..., extra}``."""
-    return variable + " {" + ", ".join("." + field for field in fields) + extra + "}"
-
-
-_ORG = _projection("o", ORG_FIELDS)
-_USER = _projection("u", USER_FIELDS)
-_AGENT = _projection("a", AGENT_FIELDS)
-_INTERACTION = _projection("i", INTERACTION_FIELDS)
-_MESSAGES = "[(i)-[:HAS_MESSAGE]->(b:MessageBlock) | " + _projection("b", MESSAGE_FIELDS) + "]"
-_SOURCES = "[(m)-[:MESSAGE_SOURCE]->(s:MessageBlock) | " + _projection("s", MESSAGE_FIELDS) + "]"
-#: A memory with its message sources (key ``message_sources``).
-_MEMORY = _projection("m", MEMORY_FIELDS, ", message_sources: " + _SOURCES)
-_MEMORY_NO_SOURCES = _projection("m", MEMORY_FIELDS)
-#: Indexing reads also return the index text (absent on memories written before it existed).
-_MEMORY_FOR_INDEXING = _projection("m", (*MEMORY_FIELDS, "index_text"))
-_THE_USER = "MATCH (u:User {org_user_id: $org_user_id})"
-_THE_INTERACTION = (
-    "MATCH (u:User {org_user_id: $org_user_id})"
-    "-[:HAD_INTERACTION]->(i:Interaction {interaction_id: $interaction_id})"
-)
 
 # ---------------------------------------------------------------------------------- schema
 SCHEMA_STATEMENTS: tuple[Statement, ...] = (
@@ -124,22 +138,22 @@ SCHEMA_STATEMENTS: tuple[Statement, ...] = (
 CREATE_ORG = _stmt(
     "CREATE_ORG",
     "CREATE (o:Org {org_id: $org_id, org_name: $org_name, created_at: $created_at}) "
-    "RETURN " + _ORG + " AS org",
+    "RETURN " + ORG + " AS org",
     "org_id org_name created_at",
     "org",
 )
 UPDATE_ORG = _stmt(
     "UPDATE_ORG",
-    "MATCH (o:Org {org_id: $org_id}) SET o.org_name = $org_name RETURN " + _ORG + " AS org",
+    "MATCH (o:Org {org_id: $org_id}) SET o.org_name = $org_name RETURN " + ORG + " AS org",
     "org_id org_name",
     "org",
 )
 GET_ORG = _stmt(
-    "GET_ORG", "MATCH (o:Org {org_id: $org_id}) RETURN " + _ORG + " AS org", "org_id", "org"
+    "GET_ORG", "MATCH (o:Org {org_id: $org_id}) RETURN " + ORG + " AS org", "org_id", "org"
 )
 LIST_ORGS = _stmt(
     "LIST_ORGS",
-    "MATCH (o:Org) RETURN " + _ORG + " AS org ORDER BY o.created_at DESC, o.org_id DESC",
+    "MATCH (o:Org) RETURN " + ORG + " AS org ORDER BY o.created_at DESC, o.org_id DESC",
     "",
     "org",
 )
@@ -205,28 +219,28 @@ CREATE_USER = _stmt(
     "MATCH (o:Org {org_id: $org_id}) "
     "CREATE (u:User {org_id: $org_id, user_id: $user_id, org_user_id: $org_user_id, "
     "user_name: $user_name, created_at: $created_at})-[:BELONGS_TO]->(o) "
-    "RETURN " + _USER + " AS user",
+    "RETURN " + USER + " AS user",
     "org_id user_id org_user_id user_name created_at",
     "user",
 )
 UPDATE_USER = _stmt(
     "UPDATE_USER",
-    _THE_USER + " SET u.user_name = $user_name RETURN " + _USER + " AS user",
+    THE_USER + " SET u.user_name = $user_name RETURN " + USER + " AS user",
     "org_user_id user_name",
     "user",
 )
-GET_USER = _stmt("GET_USER", _THE_USER + " RETURN " + _USER + " AS user", "org_user_id", "user")
+GET_USER = _stmt("GET_USER", THE_USER + " RETURN " + USER + " AS user", "org_user_id", "user")
 LIST_ORG_USERS = _stmt(
     "LIST_ORG_USERS",
     "MATCH (:Org {org_id: $org_id})<-[:BELONGS_TO]-(u:User) "
-    "RETURN " + _USER + " AS user ORDER BY u.created_at DESC, u.user_id DESC",
+    "RETURN " + USER + " AS user ORDER BY u.created_at DESC, u.user_id DESC",
     "org_id",
     "user",
 )
 #: The memory ids of a user (no row when the user is missing): what deleting them removes.
 USER_MEMORY_IDS = _stmt(
     "USER_MEMORY_IDS",
-    _THE_USER + " OPTIONAL MATCH (u)-[:HAS_MEMORY]->(m:Memory) "
+    THE_USER + " OPTIONAL MATCH (u)-[:HAS_MEMORY]->(m:Memory) "
     "RETURN collect(m.memory_id) AS memory_ids",
     "org_user_id",
     "memory_ids",
@@ -234,33 +248,33 @@ USER_MEMORY_IDS = _stmt(
 #: The number of interactions of a user (to report whether a "delete all" removed anything).
 USER_INTERACTION_COUNT = _stmt(
     "USER_INTERACTION_COUNT",
-    _THE_USER + " OPTIONAL MATCH (u)-[:HAD_INTERACTION]->(i:Interaction) "
+    THE_USER + " OPTIONAL MATCH (u)-[:HAD_INTERACTION]->(i:Interaction) "
     "RETURN count(i) AS interactions",
     "org_user_id",
     "interactions",
 )
 DELETE_USER_MEMORIES = _stmt(
     "DELETE_USER_MEMORIES",
-    _THE_USER + "-[:HAS_MEMORY]->(m:Memory) DETACH DELETE m",
+    THE_USER + "-[:HAS_MEMORY]->(m:Memory) DETACH DELETE m",
     "org_user_id",
 )
 DELETE_USER_MESSAGES = _stmt(
     "DELETE_USER_MESSAGES",
-    _THE_USER + "-[:HAD_INTERACTION]->(:Interaction)-[:HAS_MESSAGE]->(b:MessageBlock) "
+    THE_USER + "-[:HAD_INTERACTION]->(:Interaction)-[:HAS_MESSAGE]->(b:MessageBlock) "
     "DETACH DELETE b",
     "org_user_id",
 )
 DELETE_USER_INTERACTIONS = _stmt(
     "DELETE_USER_INTERACTIONS",
-    _THE_USER + "-[:HAD_INTERACTION]->(i:Interaction) DETACH DELETE i",
+    THE_USER + "-[:HAD_INTERACTION]->(i:Interaction) DETACH DELETE i",
     "org_user_id",
 )
 RELEASE_USER_AGENTS = _stmt(
     "RELEASE_USER_AGENTS",
-    _THE_USER + "-[:HAS_AGENT]->(a:Agent) REMOVE a.user_id",
+    THE_USER + "-[:HAS_AGENT]->(a:Agent) REMOVE a.user_id",
     "org_user_id",
 )
-DELETE_USER_NODE = _stmt("DELETE_USER_NODE", _THE_USER + " DETACH DELETE u", "org_user_id")
+DELETE_USER_NODE = _stmt("DELETE_USER_NODE", THE_USER + " DETACH DELETE u", "org_user_id")
 #: Deleting a user: these steps, in order, in one transaction. Their agents stay (org-level).
 DELETE_USER_STEPS: tuple[Statement, ...] = (
     DELETE_USER_MEMORIES,
@@ -284,7 +298,7 @@ _USER_AGENT_PROPS = (
 CREATE_ORG_AGENT = _stmt(
     "CREATE_ORG_AGENT",
     "MATCH (o:Org {org_id: $org_id}) CREATE (o)-[:HAS_AGENT]->(a:Agent " + _AGENT_PROPS + ") "
-    "RETURN " + _AGENT + " AS agent",
+    "RETURN " + AGENT + " AS agent",
     "org_id agent_id org_agent_id agent_label created_at",
     "agent",
 )
@@ -292,34 +306,34 @@ CREATE_USER_AGENT = _stmt(
     "CREATE_USER_AGENT",
     "MATCH (o:Org {org_id: $org_id})<-[:BELONGS_TO]-(u:User {org_user_id: $org_user_id}) "
     "CREATE (o)-[:HAS_AGENT]->(a:Agent " + _USER_AGENT_PROPS + ")<-[:HAS_AGENT]-(u) "
-    "RETURN " + _AGENT + " AS agent",
+    "RETURN " + AGENT + " AS agent",
     "org_id agent_id org_agent_id agent_label created_at org_user_id user_id",
     "agent",
 )
 UPDATE_AGENT = _stmt(
     "UPDATE_AGENT",
     "MATCH (a:Agent {org_agent_id: $org_agent_id}) SET a.agent_label = $agent_label "
-    "RETURN " + _AGENT + " AS agent",
+    "RETURN " + AGENT + " AS agent",
     "org_agent_id agent_label",
     "agent",
 )
 GET_AGENT = _stmt(
     "GET_AGENT",
-    "MATCH (a:Agent {org_agent_id: $org_agent_id}) RETURN " + _AGENT + " AS agent",
+    "MATCH (a:Agent {org_agent_id: $org_agent_id}) RETURN " + AGENT + " AS agent",
     "org_agent_id",
     "agent",
 )
 LIST_ORG_AGENTS = _stmt(
     "LIST_ORG_AGENTS",
     "MATCH (:Org {org_id: $org_id})-[:HAS_AGENT]->(a:Agent) "
-    "RETURN " + _AGENT + " AS agent ORDER BY a.created_at DESC, a.agent_id DESC",
+    "RETURN " + AGENT + " AS agent ORDER BY a.created_at DESC, a.agent_id DESC",
     "org_id",
     "agent",
 )
 LIST_USER_AGENTS = _stmt(
     "LIST_USER_AGENTS",
-    _THE_USER + "-[:HAS_AGENT]->(a:Agent) "
-    "RETURN " + _AGENT + " AS agent ORDER BY a.created_at DESC, a.agent_id DESC",
+    THE_USER + "-[:HAS_AGENT]->(a:Agent) "
+    "RETURN " + AGENT + " AS agent ORDER BY a.created_at DESC, a.agent_id DESC",
     "org_user_id",
     "agent",
 )
@@ -361,7 +375,7 @@ CHECK_WRITE = _stmt(
 )
 CREATE_INTERACTION = _stmt(
     "CREATE_INTERACTION",
-    _THE_USER + " CREATE (u)-[:HAD_INTERACTION]->(i:Interaction {org_id: $org_id, "
+    THE_USER + " CREATE (u)-[:HAD_INTERACTION]->(i:Interaction {org_id: $org_id, "
     "user_id: $user_id, interaction_id: $interaction_id, "
     "org_user_interaction_id: $org_user_interaction_id, agent_id: $agent_id, "
     "created_at: $interaction_date, updated_at: $interaction_date}) "
@@ -372,27 +386,27 @@ CREATE_INTERACTION = _stmt(
 #: Locks the interaction (the SET) before reading its messages, so concurrent updates serialize.
 TOUCH_INTERACTION = _stmt(
     "TOUCH_INTERACTION",
-    _THE_INTERACTION + " SET i.updated_at = $interaction_date, i.agent_id = $agent_id "
-    "RETURN " + _MESSAGES + " AS messages",
+    THE_INTERACTION + " SET i.updated_at = $interaction_date, i.agent_id = $agent_id "
+    "RETURN " + MESSAGES + " AS messages",
     "org_user_id interaction_id interaction_date agent_id",
     "messages",
 )
 TRUNCATE_MESSAGES = _stmt(
     "TRUNCATE_MESSAGES",
-    _THE_INTERACTION + "-[:HAS_MESSAGE]->(b:MessageBlock) "
+    THE_INTERACTION + "-[:HAS_MESSAGE]->(b:MessageBlock) "
     "WHERE b.msg_position >= $from_position DETACH DELETE b",
     "org_user_id interaction_id from_position",
 )
 ADD_MESSAGES = _stmt(
     "ADD_MESSAGES",
-    _THE_INTERACTION + " UNWIND $messages AS msg "
+    THE_INTERACTION + " UNWIND $messages AS msg "
     "CREATE (i)-[:HAS_MESSAGE]->(:MessageBlock {msg_position: msg.msg_position, "
     "role: msg.role, content: msg.content})",
     "org_user_id interaction_id messages",
 )
 ADD_MEMORIES = _stmt(
     "ADD_MEMORIES",
-    _THE_INTERACTION + " UNWIND $memories AS mem "
+    THE_INTERACTION + " UNWIND $memories AS mem "
     "CREATE (u)-[:HAS_MEMORY]->(m:Memory {memory_id: mem.memory_id, org_id: $org_id, "
     "user_id: $user_id, agent_id: mem.agent_id, interaction_id: $interaction_id, "
     "memory: mem.memory, obtained_at: mem.obtained_at, metadata: mem.metadata, "
@@ -402,7 +416,7 @@ ADD_MEMORIES = _stmt(
 )
 LINK_MESSAGE_SOURCES = _stmt(
     "LINK_MESSAGE_SOURCES",
-    _THE_INTERACTION + " UNWIND $sources AS source "
+    THE_INTERACTION + " UNWIND $sources AS source "
     "MATCH (i)-[:HAS_MESSAGE]->(b:MessageBlock {msg_position: source.msg_position}) "
     "MATCH (u)-[:HAS_MEMORY]->(m:Memory {memory_id: source.memory_id}) "
     "MERGE (m)-[:MESSAGE_SOURCE]->(b)",
@@ -410,160 +424,47 @@ LINK_MESSAGE_SOURCES = _stmt(
 )
 GET_INTERACTION = _stmt(
     "GET_INTERACTION",
-    _THE_INTERACTION + " RETURN " + _INTERACTION + " AS interaction, "
-    "CASE WHEN $with_messages THEN " + _MESSAGES + " ELSE [] END AS messages, "
-    "CASE WHEN $with_memories THEN [(m:Memory)-[:INTERACTION_SOURCE]->(i) | " + _MEMORY + "] "
+    THE_INTERACTION + " RETURN " + INTERACTION + " AS interaction, "
+    "CASE WHEN $with_messages THEN " + MESSAGES + " ELSE [] END AS messages, "
+    "CASE WHEN $with_memories THEN [(m:Memory)-[:INTERACTION_SOURCE]->(i) | " + MEMORY + "] "
     "ELSE [] END AS memories",
     "org_user_id interaction_id with_messages with_memories",
     "interaction messages memories",
 )
 LIST_USER_INTERACTIONS = _stmt(
     "LIST_USER_INTERACTIONS",
-    _THE_USER + "-[:HAD_INTERACTION]->(i:Interaction) "
+    THE_USER + "-[:HAD_INTERACTION]->(i:Interaction) "
     "WITH i ORDER BY i.updated_at DESC, i.interaction_id DESC SKIP $skip LIMIT $limit "
-    "RETURN " + _INTERACTION + " AS interaction, "
-    "CASE WHEN $with_messages THEN " + _MESSAGES + " ELSE [] END AS messages, "
-    "CASE WHEN $with_memories THEN [(m:Memory)-[:INTERACTION_SOURCE]->(i) | " + _MEMORY + "] "
+    "RETURN " + INTERACTION + " AS interaction, "
+    "CASE WHEN $with_messages THEN " + MESSAGES + " ELSE [] END AS messages, "
+    "CASE WHEN $with_memories THEN [(m:Memory)-[:INTERACTION_SOURCE]->(i) | " + MEMORY + "] "
     "ELSE [] END AS memories",
     "org_user_id skip limit with_messages with_memories",
     "interaction messages memories",
 )
 INTERACTION_MEMORY_IDS = _stmt(
     "INTERACTION_MEMORY_IDS",
-    _THE_INTERACTION + " OPTIONAL MATCH (m:Memory)-[:INTERACTION_SOURCE]->(i) "
+    THE_INTERACTION + " OPTIONAL MATCH (m:Memory)-[:INTERACTION_SOURCE]->(i) "
     "RETURN i.interaction_id AS interaction_id, collect(m.memory_id) AS memory_ids",
     "org_user_id interaction_id",
     "interaction_id memory_ids",
 )
 DELETE_INTERACTION = _stmt(
     "DELETE_INTERACTION",
-    _THE_INTERACTION + " OPTIONAL MATCH (i)-[:HAS_MESSAGE]->(b:MessageBlock) DETACH DELETE b, i",
+    THE_INTERACTION + " OPTIONAL MATCH (i)-[:HAS_MESSAGE]->(b:MessageBlock) DETACH DELETE b, i",
     "org_user_id interaction_id",
 )
 
-# ---------------------------------------------------------------------------------- memory
-#: Contradiction links touching any of ``$memory_ids`` (either end), within one user.
-LINKS_TOUCHING = _stmt(
-    "LINKS_TOUCHING",
-    "MATCH (a:Memory)-[:CONTRARY_UPDATE]->(b:Memory) WHERE a.memory_id IN $memory_ids "
-    "AND a.org_id = $org_id AND a.user_id = $user_id "
-    "RETURN a.memory_id AS older, b.memory_id AS newer "
-    "UNION "
-    "MATCH (a:Memory)-[:CONTRARY_UPDATE]->(b:Memory) WHERE b.memory_id IN $memory_ids "
-    "AND b.org_id = $org_id AND b.user_id = $user_id "
-    "RETURN a.memory_id AS older, b.memory_id AS newer",
-    "memory_ids org_id user_id",
-    "older newer",
-)
-#: Adds ``older -> newer`` links (``$links``: ``[older_id, newer_id]`` pairs); both ends must be
-#: memories of this user.
-LINK_VERSIONS = _stmt(
-    "LINK_VERSIONS",
-    _THE_USER + " UNWIND $links AS link "
-    "MATCH (u)-[:HAS_MEMORY]->(older:Memory {memory_id: link[0]}) "
-    "MATCH (u)-[:HAS_MEMORY]->(newer:Memory {memory_id: link[1]}) "
-    "MERGE (older)-[:CONTRARY_UPDATE]->(newer)",
-    "org_user_id links",
-)
-DELETE_MEMORIES = _stmt(
-    "DELETE_MEMORIES",
-    "UNWIND $memory_ids AS memory_id MATCH (m:Memory {memory_id: memory_id}) "
-    "WHERE m.org_id = $org_id AND m.user_id = $user_id DETACH DELETE m",
-    "memory_ids org_id user_id",
-)
-GET_MEMORY = _stmt(
-    "GET_MEMORY",
-    "MATCH (m:Memory {memory_id: $memory_id}) "
-    "WHERE m.org_id = $org_id AND m.user_id = $user_id RETURN " + _MEMORY + " AS memory",
-    "memory_id org_id user_id",
-    "memory",
-)
-LIST_USER_MEMORIES = _stmt(
-    "LIST_USER_MEMORIES",
-    _THE_USER + "-[:HAS_MEMORY]->(m:Memory) WHERE $agent_id IS NULL OR m.agent_id = $agent_id "
-    "WITH m ORDER BY m.obtained_at DESC, m.memory_id DESC SKIP $skip LIMIT $limit "
-    "RETURN " + _MEMORY + " AS memory",
-    "org_user_id agent_id skip limit",
-    "memory",
-)
-#: Every version connected to the memory through contradiction links, in either direction.
-MEMORY_HISTORY = _stmt(
-    "MEMORY_HISTORY",
-    "MATCH (start:Memory {memory_id: $memory_id}) "
-    "WHERE start.org_id = $org_id AND start.user_id = $user_id "
-    "OPTIONAL MATCH (start)-[:CONTRARY_UPDATE*]-(other:Memory) "
-    "WITH start, collect(DISTINCT other) AS others "
-    "UNWIND [start] + others AS m "
-    "WITH DISTINCT m WHERE m.org_id = $org_id AND m.user_id = $user_id "
-    "RETURN " + _MEMORY + " AS memory",
-    "memory_id org_id user_id",
-    "memory",
-)
-#: Search hits -> the newest version(s) of their chains (the hit itself when it is newest).
-RESOLVE_HITS = _stmt(
-    "RESOLVE_HITS",
-    "UNWIND $hits AS hit "
-    "MATCH (start:Memory {memory_id: hit.memory_id}) "
-    "WHERE start.org_id = hit.org_id AND start.user_id = hit.user_id "
-    "OPTIONAL MATCH (start)-[:CONTRARY_UPDATE*]->(head:Memory) "
-    "WHERE head.org_id = start.org_id AND head.user_id = start.user_id "
-    "AND NOT EXISTS { MATCH (head)-[:CONTRARY_UPDATE]->(:Memory) } "
-    "WITH hit, start, collect(DISTINCT head) AS heads "
-    "UNWIND CASE WHEN size(heads) = 0 THEN [start] ELSE heads END AS m "
-    "RETURN hit.org_id AS hit_org_id, hit.user_id AS hit_user_id, "
-    "hit.memory_id AS hit_memory_id, " + _MEMORY + " AS memory",
-    "hits",
-    "hit_org_id hit_user_id hit_memory_id memory",
-)
-USER_LINKS = _stmt(
-    "USER_LINKS",
-    _THE_USER + "-[:HAS_MEMORY]->(a:Memory)-[:CONTRARY_UPDATE]->(b:Memory) "
-    "RETURN a.memory_id AS older, b.memory_id AS newer ORDER BY older, newer",
-    "org_user_id",
-    "older newer",
-)
-LIST_FOR_INDEXING = _stmt(
-    "LIST_FOR_INDEXING",
-    "MATCH (m:Memory) WHERE m.memory_id > $after_memory_id "
-    "RETURN " + _MEMORY_FOR_INDEXING + " AS memory ORDER BY m.memory_id LIMIT $limit",
-    "after_memory_id limit",
-    "memory",
-)
-LIST_ORG_FOR_INDEXING = _stmt(
-    "LIST_ORG_FOR_INDEXING",
-    "MATCH (m:Memory) WHERE m.org_id = $org_id AND m.memory_id > $after_memory_id "
-    "RETURN " + _MEMORY_FOR_INDEXING + " AS memory ORDER BY m.memory_id LIMIT $limit",
-    "org_id after_memory_id limit",
-    "memory",
-)
-COUNT_MEMORIES = _stmt(
-    "COUNT_MEMORIES", "MATCH (m:Memory) RETURN count(m) AS memories", "", "memories"
-)
-COUNT_ORG_MEMORIES = _stmt(
-    "COUNT_ORG_MEMORIES",
-    "MATCH (m:Memory) WHERE m.org_id = $org_id RETURN count(m) AS memories",
-    "org_id",
-    "memories",
-)
-#: Current names for placeholder ids, by composite key (each memory's own organization).
-NAMES = _stmt(
-    "NAMES",
-    "UNWIND $user_keys AS key MATCH (u:User {org_user_id: key}) "
-    "RETURN 'user' AS kind, u.org_id AS org_id, u.user_id AS id, u.user_name AS name "
-    "UNION ALL "
-    "UNWIND $agent_keys AS key MATCH (a:Agent {org_agent_id: key}) "
-    "RETURN 'agent' AS kind, a.org_id AS org_id, a.agent_id AS id, a.agent_label AS name",
-    "user_keys agent_keys",
-    "kind org_id id name",
-)
 
-#: Every statement above, each once: what the backend can issue and the linter test checks.
+#: Every statement (here, in :mod:`.cypher_memories` and :mod:`.cypher_edits`), each once: what
+#: the backend can issue and the linter test checks.
 ALL_STATEMENTS: tuple[Statement, ...] = tuple(
     {
         statement.name: statement
         for statement in (
             *SCHEMA_STATEMENTS,
             *(value for value in list(globals().values()) if isinstance(value, Statement)),
+            *MEMORY_STATEMENTS,
             *EDIT_STATEMENTS,
         )
     }.values()
