@@ -6,10 +6,12 @@ from __future__ import annotations
 import random
 import resource
 import statistics
+import tempfile
 import time
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from memora_engine import Memora, MemoriesAndInteraction, MemoryToStore
@@ -187,19 +189,26 @@ async def in_memory_store(dense: DenseEncoder, size: int, n: int) -> dict[str, A
     return {"put": ms(puts), "search": ms(searches)}
 
 
-def locomo_sessions() -> list[tuple[str, datetime, list[dict[str, str]]]]:
-    """(conversation id, date, messages) per LoCoMo session, read from the shared data folder."""
-    import json
-    import re
-
-    from bench._locomo import locomo_path, parse_session_date
+def locomo_file() -> Path:
+    """``locomo10.json`` in the shared data folder (never copied into the repository)."""
+    from bench._locomo import locomo_path
 
     path = locomo_path()
     if not path.exists():  # a git worktree one level deeper than the main checkout
         found = [p / "shared/data/locomo/locomo10.json" for p in path.parents]
         path = next((p for p in found if p.exists()), path)
+    return path
+
+
+def locomo_sessions() -> list[tuple[str, datetime, list[dict[str, str]]]]:
+    """(conversation id, date, messages) per LoCoMo session, read from the shared data folder."""
+    import json
+    import re
+
+    from bench._locomo import parse_session_date
+
     out = []
-    for sample in json.loads(path.read_text(encoding="utf-8")):
+    for sample in json.loads(locomo_file().read_text(encoding="utf-8")):
         conv = sample["conversation"]
         speaker_a = conv["speaker_a"]
         for key in sorted(k for k in conv if re.fullmatch(r"session_\d+", k)):
@@ -215,12 +224,29 @@ def locomo_sessions() -> list[tuple[str, datetime, list[dict[str, str]]]]:
     return out
 
 
+async def locomo_import(memora: Memora, wanted: list[str]) -> tuple[int, float]:
+    """``memora import`` (raw mode) of the wanted LoCoMo samples: (memories, seconds)."""
+    import json
+
+    from memora_engine.transfer import import_jsonl
+
+    samples = json.loads(locomo_file().read_text(encoding="utf-8"))
+    with tempfile.TemporaryDirectory(prefix="memora-locomo-") as folder:
+        subset = Path(folder) / "locomo.json"
+        subset.write_text(json.dumps([s for s in samples if s["sample_id"] in wanted]))
+        started = time.perf_counter()
+        counts = await import_jsonl(memora, subset, fmt="locomo", infer=False)
+        return counts.memories_extracted, time.perf_counter() - started
+
+
 async def locomo_ingest(memora: Memora, dense: DenseEncoder, conversations: int) -> dict[str, Any]:
-    """Raw-mode import of the first LoCoMo conversations (one save per session), a reindex, and
-    the encoder alone on the same texts (one call per 256, as the engine batches) for a ratio."""
+    """Raw-mode ingest of the first LoCoMo conversations: ``memora import`` of the file (batched
+    across sessions), one save per session, a reindex, and the encoder alone on the same texts
+    (one call per 256, as the engine batches) for a ratio."""
     sessions = locomo_sessions()
     wanted = sorted({cid for cid, _, _ in sessions})[:conversations]
     sessions = [s for s in sessions if s[0] in wanted]
+    file_memories, file_s = await locomo_import(memora, wanted)
     org = (await memora.create_organization("LoCoMo")).org_id
     agent = (await memora.create_agent(org, "Assistant")).agent_id
     users = {cid for cid, _, _ in sessions}
@@ -231,7 +257,7 @@ async def locomo_ingest(memora: Memora, dense: DenseEncoder, conversations: int)
         await memora.save_or_update_interaction_and_memories(
             org, cid, agent, messages, current_datetime=date, infer=False
         )
-    import_s = time.perf_counter() - started
+    save_s = time.perf_counter() - started
     memories = await memora.graph_db.count_memories(org_id=org)
     started = time.perf_counter()
     reindexed = await memora.reindex(org_id=org)
@@ -246,8 +272,11 @@ async def locomo_ingest(memora: Memora, dense: DenseEncoder, conversations: int)
         "encoder_alone_texts_per_s": round(len(texts) / encoder_s),
         "sessions": len(sessions),
         "memories": memories,
-        "import_seconds": round(import_s, 1),
-        "import_memories_per_s": round(memories / import_s),
+        "import_memories": file_memories,
+        "import_seconds": round(file_s, 1),
+        "import_memories_per_s": round(file_memories / file_s),
+        "save_per_session_seconds": round(save_s, 1),
+        "save_per_session_memories_per_s": round(memories / save_s),
         "reindex_seconds": round(reindex_s, 1),
         "reindex_memories_per_s": round(reindexed / reindex_s),
     }

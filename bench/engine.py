@@ -10,7 +10,8 @@ Runs ``Memora.embedded`` (SQLite + Qdrant Edge + the local ONNX model) at each s
   prompt tokens per save and per recall;
 * after the largest size, the store closed and reopened twice: paired searches without and
   with the background prefetch of the index files (major page faults counted);
-* then a raw-mode import of every LoCoMo session (one save per session) and a full reindex.
+* then LoCoMo in raw mode: ``memora import`` of the first conversations (batched across
+  sessions), the same sessions saved one call each, and a full reindex.
 
 ``--busy N`` runs N CPU-spinning processes for the whole run (a reproducible busy machine;
 results go to ``engine-busyN.json``).
@@ -219,9 +220,10 @@ def print_table(sizes: list[int], results: dict[str, Any]) -> None:
         )
     loco = results["locomo_raw"]
     print(
-        f"\nLoCoMo raw import ({loco['conversations']} conversations): {loco['memories']} "
-        f"memories in {loco['sessions']} saves, {loco['import_memories_per_s']} memories/s; "
-        f"reindex {loco['reindex_memories_per_s']} memories/s; encoder alone on the same texts "
+        f"\nLoCoMo raw mode ({loco['conversations']} conversations): `memora import` of the "
+        f"file {loco['import_memories_per_s']} memories/s ({loco['import_memories']} memories); "
+        f"one save per session ({loco['sessions']} saves, {loco['memories']} memories) "
+        f"{loco['save_per_session_memories_per_s']} memories/s; reindex {loco['reindex_memories_per_s']} memories/s; encoder alone on the same texts "
         f"{loco['encoder_alone_texts_per_s']}/s. Peak RSS {results['peak_rss_mb']} MB. Load average "
         f"{results['load_average_start']} -> {results['load_average_end']}."
     )

@@ -8,6 +8,7 @@ data directory, ``imports/<file digest>.jsonl``).
 
 from __future__ import annotations
 
+import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any, TypeVar
@@ -108,17 +109,22 @@ def import_cmd(
         TextColumn("[progress.description]{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
         TimeElapsedColumn(),
         console=err_console(),
         disable=as_json,
     )
 
     async def body(memora: Memora) -> ImportCounts:
-        task = progress.add_task("Importing", total=len(checked.plan.interactions), start=False)
+        total = len(checked.plan.interactions)
+        task = progress.add_task("Importing", total=total, start=False, rate="")
+        started, done = time.perf_counter(), [0]
 
         def tick() -> None:
+            done[0] += 1
+            elapsed = max(time.perf_counter() - started, 1e-6)
             progress.start_task(task)
-            progress.advance(task)
+            progress.update(task, advance=1, rate=f"{done[0] / elapsed:,.1f} interactions/s")
 
         return await import_jsonl(
             memora,

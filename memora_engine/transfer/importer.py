@@ -4,22 +4,24 @@ Only ``Memora``'s public methods are used. Order: check every reference against 
 (nothing written if any fails), then entities
 (with their creation times, when given), then restored interactions (each memory after the one
 it supersedes, so history links are recreated; then ``updated_at`` and the last agent are set),
-then conversations through ``save_or_update_interaction_and_memories``. Memory text is written
+then conversations through ``save_or_update_interaction_and_memories`` (new ones in raw mode
+in batches through ``restore_interactions``). Memory text is written
 as given, placeholders included. Every step skips what is already present, so a run
 that stopped half way continues when started again.
 """
 
 from __future__ import annotations
 
-import json
-import os
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from memora_engine.bulk_api import RestoreItem
 from memora_engine.errors import NotFoundError
+from memora_engine.ids import new_short_id
 from memora_engine.schema.models import Interaction
+from memora_engine.transfer.raw_batches import message_batches, raw_restore_item
 from memora_engine.transfer.records import (
     ImportFileError,
     ImportPlan,
@@ -27,6 +29,7 @@ from memora_engine.transfer.records import (
     MemoryRecord,
     build_write,
 )
+from memora_engine.transfer.resume_log import ResumeLog
 
 if TYPE_CHECKING:
     from memora_engine.memora import Memora
@@ -66,7 +69,8 @@ class Importer:
     """One import run. Call :meth:`check_against_store`, then (with no problems) :meth:`run`.
 
     ``state_file`` logs the conversations already saved, so a second run resumes; ``None``
-    keeps no log (restores and entities are still skipped when present).
+    keeps no log (restores and entities are still skipped when present). New conversations in
+    raw mode are written in batches (:mod:`~memora_engine.transfer.raw_batches`).
     """
 
     def __init__(
@@ -82,7 +86,7 @@ class Importer:
         self._present_agents: set[tuple[str, str]] = set()
         self._present_interactions: set[_Key] = set()
         self._external_memories: set[str] = set()
-        self._started_before = False
+        self._log = ResumeLog(state_file)
 
     # ------------------------------------------------------------------ validation
     async def check_against_store(self) -> list[str]:
@@ -333,11 +337,10 @@ class Importer:
         conversations = self.plan.conversations
         if not conversations:
             return
-        done = self._load_state()
-        if self.state_file is not None:
-            self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            self.state_file.touch()
+        done = self._log.load()
+        raw = self.infer is False or (self.infer is None and self.memora.extraction_model is None)
         check_adoption = True
+        batch: list[tuple[int, InteractionRecord]] = []
         for number, record in conversations:
             if number in done:
                 self.counts.conversations_already_imported += 1
@@ -345,42 +348,79 @@ class Importer:
                 continue
             if check_adoption and record.interaction_id is None:
                 check_adoption = False
-                adopted = await self._adopt(record)
+                adopted = None if number in self._log.pending else await self._adopt(record)
                 if adopted is not None:
-                    self._log(number, adopted)
+                    self._log.append([(number, adopted)])
                     self.counts.conversations_already_imported += 1
                     tick()
                     continue
-            org_id, user_id, agent_id = record.org_id or "", record.user_id or "", record.agent_id
-            before = 0
-            if record.interaction_id is not None:
-                old = await _get_interaction(
-                    self.memora, org_id, user_id, record.interaction_id, with_memories=True
-                )
-                before = len(old.memories) if old else 0
-            interaction_id, _ = await self.memora.save_or_update_interaction_and_memories(
-                org_id,
-                user_id,
-                agent_id or "",
-                record.messages_as_dicts(),
-                interaction_id=record.interaction_id,
-                current_datetime=record.updated_at or record.created_at,
-                infer=self.infer,
-                metadata=record.metadata,
+            if raw and record.interaction_id is None:
+                batch.append((number, record))
+                continue
+            for run in message_batches(batch):
+                await self._save_raw_batch(run, tick)
+            batch = []
+            await self._save_one(number, record)
+            tick()
+        for run in message_batches(batch):
+            await self._save_raw_batch(run, tick)
+
+    async def _save_one(self, number: int, record: InteractionRecord) -> None:
+        org_id, user_id, agent_id = record.org_id or "", record.user_id or "", record.agent_id
+        before = 0
+        if record.interaction_id is not None:
+            old = await _get_interaction(
+                self.memora, org_id, user_id, record.interaction_id, with_memories=True
             )
-            self._log(number, interaction_id)
-            saved = await _get_interaction(
-                self.memora, org_id, user_id, interaction_id, with_memories=True
-            )
-            self.counts.memories_extracted += (len(saved.memories) if saved else 0) - before
+            before = len(old.memories) if old else 0
+        interaction_id, _ = await self.memora.save_or_update_interaction_and_memories(
+            org_id,
+            user_id,
+            agent_id or "",
+            record.messages_as_dicts(),
+            interaction_id=record.interaction_id,
+            current_datetime=record.updated_at or record.created_at,
+            infer=self.infer,
+            metadata=record.metadata,
+        )
+        self._log.append([(number, interaction_id)])
+        saved = await _get_interaction(
+            self.memora, org_id, user_id, interaction_id, with_memories=True
+        )
+        self.counts.memories_extracted += (len(saved.memories) if saved else 0) - before
+        self.counts.conversations_saved += 1
+
+    async def _save_raw_batch(
+        self, batch: list[tuple[int, InteractionRecord]], tick: Callable[[], None]
+    ) -> None:
+        """New raw-mode conversations in one :meth:`Memora.restore_interactions` call (see
+        :mod:`~memora_engine.transfer.raw_batches`): ids logged as pending first."""
+        todo: list[tuple[int, RestoreItem]] = []
+        for number, record in batch:
+            interaction_id = self._log.pending.get(number)
+            if interaction_id is not None and await _get_interaction(
+                self.memora, record.org_id or "", record.user_id or "", interaction_id,
+                with_messages=False,
+            ):  # fmt: skip
+                self._log.append([(number, interaction_id)])  # committed just before a crash
+                self.counts.conversations_already_imported += 1
+                tick()
+                continue
+            todo.append((number, raw_restore_item(record, interaction_id or new_short_id())))
+        if not todo:
+            return
+        logged = [(number, str(item.interaction_id)) for number, item in todo]
+        self._log.append(logged, pending=True)
+        await self.memora.restore_interactions([item for _, item in todo])
+        self._log.append(logged)
+        for _, item in todo:
+            self.counts.memories_extracted += len(item.record.memories)
             self.counts.conversations_saved += 1
             tick()
 
     async def _adopt(self, record: InteractionRecord) -> str | None:
         """A save that finished just before a crash, not yet logged: adopt the newest match."""
-        if self.state_file is None:
-            return None
-        if self.state_file.stat().st_size == 0 and not self._started_before:
+        if self.state_file is None or (self._log.is_empty() and not self._log.started_before):
             return None
         newest = await self.memora.list_interactions(
             record.org_id or "", record.user_id or "", with_memories=False, limit=1
@@ -391,26 +431,6 @@ class Importer:
         same = [(m.role, m.content) for m in candidate.messages] == _pairs(record)
         same_time = record.created_at is None or candidate.created_at == record.created_at
         return candidate.interaction_id if same and same_time else None
-
-    def _load_state(self) -> set[int]:
-        if self.state_file is None or not self.state_file.exists():
-            return set()
-        self._started_before = True
-        done: set[int] = set()
-        for line in self.state_file.read_text(encoding="utf-8").splitlines():
-            try:
-                done.add(int(json.loads(line)["line"]))
-            except (ValueError, KeyError, TypeError):
-                continue
-        return done
-
-    def _log(self, number: int, interaction_id: str) -> None:
-        if self.state_file is None:
-            return
-        with self.state_file.open("a", encoding="utf-8") as handle:
-            handle.write(json.dumps({"line": number, "interaction_id": interaction_id}) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
 
 
 async def _exists(lookup: Awaitable[object]) -> bool:
