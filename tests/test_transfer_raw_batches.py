@@ -1,6 +1,6 @@
 """Raw-mode conversation import in batches (``memora_engine.transfer.raw_batches``).
 
-Real embedded stores and the real MiniLM model (wrapped only to count its calls); no model
+Real embedded stores and the real MiniLM model (wrapped only to record its calls); no model
 calls. A batched import must store exactly what one raw save per conversation stores, embed a
 batch in one encoder call, and resume exactly after a crash in the middle of a batch.
 """
@@ -15,39 +15,13 @@ from typing import Any
 
 from memora_engine import Memora
 from memora_engine.embeddings import DenseEncoder
+from memora_engine.testing import RecordingEncoder
 from memora_engine.transfer import Defaults, import_jsonl, read_import_file
 from memora_engine.transfer.raw_batches import message_batches
 from memora_engine.transfer.record_types import InteractionRecord
 from memora_engine.transfer.resume_log import ResumeLog
 
 DEFAULTS = Defaults("acme", None, "bot")
-
-
-class CountingEncoder(DenseEncoder):
-    """The real encoder, counting its document calls and their sizes."""
-
-    def __init__(self, inner: DenseEncoder) -> None:
-        self.inner = inner
-        self.document_calls: list[int] = []
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def dim(self) -> int:
-        return self.inner.dim
-
-    @property
-    def symmetric(self) -> bool:
-        return self.inner.symmetric
-
-    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-        self.document_calls.append(len(texts))
-        return await self.inner.embed_documents(texts)
-
-    async def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
-        return await self.inner.embed_queries(texts)
 
 
 def _conversation(user: str, day: int, *texts: str, **extra: Any) -> dict[str, Any]:
@@ -119,7 +93,7 @@ async def test_batched_import_stores_what_one_raw_save_per_conversation_stores(
     tmp_path: Path, dense_encoder: DenseEncoder
 ) -> None:
     file = _write_file(tmp_path / "chats.jsonl")
-    counting = CountingEncoder(dense_encoder)
+    counting = RecordingEncoder(dense_encoder)
     async with await Memora.embedded(tmp_path / "batched", dense_encoder=counting) as memora:
         counts = await import_jsonl(
             memora, file, defaults=DEFAULTS, infer=False, state_dir=tmp_path / "state"
@@ -127,7 +101,9 @@ async def test_batched_import_stores_what_one_raw_save_per_conversation_stores(
         assert counts.conversations_saved == len(CONVERSATIONS)
         assert counts.memories_extracted == RAW_MEMORIES
         # Every conversation's memories in one encoder call (no searches in raw mode).
-        assert counting.document_calls == [RAW_MEMORIES]
+        assert [len(texts) for kind, texts in counting.calls if kind == "documents"] == [
+            RAW_MEMORIES
+        ]
         batched = await _stored(memora)
         [hit, *_] = await memora.search_memories_as_one("acme", "jake", ["food allergy"])
         assert hit.memory == "I am allergic to peanuts."

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -292,33 +291,10 @@ async def test_a_text_searched_then_indexed_is_embedded_once(
 ) -> None:
     """If this fails, check RecentVectors in vector_db/_encoding.py: the related-memory search
     of a save embeds its candidates; indexing the same texts must reuse those dense vectors."""
+    from memora_engine.testing import RecordingEncoder
     from memora_engine.vector_db.qdrant_edge import QdrantEdgeDB
 
-    class Counting(DenseEncoder):
-        def __init__(self) -> None:
-            self.texts: list[str] = []
-
-        @property
-        def name(self) -> str:
-            return dense_encoder.name
-
-        @property
-        def dim(self) -> int:
-            return dense_encoder.dim
-
-        @property
-        def symmetric(self) -> bool:
-            return dense_encoder.symmetric
-
-        async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
-            self.texts += texts
-            return await dense_encoder.embed_documents(texts)
-
-        async def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
-            self.texts += texts
-            return await dense_encoder.embed_queries(texts)
-
-    counting = Counting()
+    counting = RecordingEncoder(dense_encoder)
     async with QdrantEdgeDB(
         tmp_path / "v", dense_encoder=counting, sparse_encoder=sparse_encoder
     ) as store:

@@ -16,7 +16,7 @@ Usage in a backend's test module::
 
 from typing import TYPE_CHECKING, Any
 
-from memora_engine.testing.recording import RecordedCall, RecordingVectorDB
+from memora_engine.testing.recording import RecordedCall, RecordingEncoder, RecordingVectorDB
 
 if TYPE_CHECKING:
     from memora_engine.testing.coordination_suite import CoordinationTests
@@ -27,6 +27,7 @@ __all__ = [
     "CoordinationTests",
     "GraphDBConformanceTests",
     "RecordedCall",
+    "RecordingEncoder",
     "RecordingVectorDB",
     "VectorDBConformanceTests",
 ]

@@ -1,4 +1,5 @@
-"""``RecordingVectorDB``: a real vector store, wrapped so tests can see (and fault) its calls.
+"""``RecordingVectorDB`` / ``RecordingEncoder``: a real vector store or dense encoder, wrapped so
+tests can see its calls (and fault the store's).
 
 It is not a fake: every call is delegated to the wrapped store, which does the real work. The
 wrapper only records ``(method, args)`` and can make the next call of a method raise once,
@@ -13,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from memora_engine.embeddings.base import DenseEncoder
 from memora_engine.filters import FilterNode
 from memora_engine.schema.models import Memory
 from memora_engine.vector_db.base import BaseVectorDB, MemorySearchScope, ScoredMemory
 
-__all__ = ["RecordedCall", "RecordingVectorDB"]
+__all__ = ["RecordedCall", "RecordingEncoder", "RecordingVectorDB"]
 
 
 @dataclass(frozen=True)
@@ -182,3 +184,47 @@ class RecordingVectorDB(BaseVectorDB):
     async def existing_ids(self, memory_ids: Sequence[str]) -> set[str]:
         await self._record("existing_ids", list(memory_ids))
         return await self.inner.existing_ids(memory_ids)
+
+
+class RecordingEncoder(DenseEncoder):
+    """Delegate to a real dense encoder and record the texts of each call.
+
+    Examples:
+        >>> encoder = RecordingEncoder(default_dense_encoder())  # doctest: +SKIP
+        >>> await encoder.embed_documents(["a", "b"])  # doctest: +SKIP
+        >>> encoder.calls  # doctest: +SKIP
+        [('documents', ['a', 'b'])]
+    """
+
+    def __init__(self, inner: DenseEncoder) -> None:
+        self.inner = inner
+        #: ``("documents" | "queries", texts)`` per call, in call order.
+        self.calls: list[tuple[str, list[str]]] = []
+
+    @property
+    def texts(self) -> list[str]:
+        """Every text embedded, in call order."""
+        return [text for _, texts in self.calls for text in texts]
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def dim(self) -> int:
+        return self.inner.dim
+
+    @property
+    def symmetric(self) -> bool:
+        return self.inner.symmetric
+
+    async def aget_dim(self) -> int:
+        return await self.inner.aget_dim()
+
+    async def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        self.calls.append(("documents", list(texts)))
+        return await self.inner.embed_documents(texts)
+
+    async def embed_queries(self, texts: Sequence[str]) -> list[list[float]]:
+        self.calls.append(("queries", list(texts)))
+        return await self.inner.embed_queries(texts)
