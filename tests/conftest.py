@@ -96,3 +96,36 @@ async def memora(
     )
     async with engine:
         yield engine
+
+
+# --- LlamaIndex ``Memory`` with a chat store that is closed after the test ----------------------
+
+import asyncio  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from typing import Any  # noqa: E402
+
+from llama_index.core.memory import Memory  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: E402
+
+
+@pytest.fixture
+def llama_memory() -> Iterator[Callable[..., Memory]]:
+    """``Memory.from_defaults`` whose in-memory SQLite chat store is disposed at teardown.
+
+    LlamaIndex's ``Memory`` opens an aiosqlite engine it never closes. When the garbage
+    collector finds that connection later, aiosqlite's finaliser posts to whatever event loop
+    is current; on Python 3.10 that can be a closed loop, and the worker thread then dies with
+    "Event loop is closed" during some unrelated later test. Tests own the engine instead::
+
+        memory = llama_memory(session_id="chat-1", memory_blocks=[block])
+    """
+    engines: list[AsyncEngine] = []
+
+    def make(**kwargs: Any) -> Memory:
+        engine = create_async_engine("sqlite+aiosqlite:///:memory:")
+        engines.append(engine)
+        return Memory.from_defaults(async_engine=engine, **kwargs)
+
+    yield make
+    for engine in engines:
+        asyncio.run(engine.dispose())

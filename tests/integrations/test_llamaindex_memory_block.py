@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -56,10 +56,10 @@ def _block(memora: Memora, t: Tenant, **kwargs: object) -> MemoraMemoryBlock:
 
 
 async def test_flushed_messages_become_memories_recalled_elsewhere(
-    memora: Memora, tenant: Tenant
+    memora: Memora, tenant: Tenant, llama_memory: Callable[..., Memory]
 ) -> None:
     # A tiny buffer so the first turn is flushed out of the short-term memory quickly.
-    memory = Memory.from_defaults(
+    memory = llama_memory(
         session_id="blk-1",
         token_limit=60,
         chat_history_token_ratio=0.5,
@@ -75,7 +75,7 @@ async def test_flushed_messages_become_memories_recalled_elsewhere(
     assert [m.memory for m in stored.memories] == ["Jake is allergic to peanuts"]
 
     # Another session of the same user: the block recalls the memory into the system message.
-    fresh = Memory.from_defaults(session_id="blk-2", memory_blocks=[_block(memora, tenant)])
+    fresh = llama_memory(session_id="blk-2", memory_blocks=[_block(memora, tenant)])
     await fresh.aput(ChatMessage(role="user", content="What should I cook tonight?"))
     got = await fresh.aget()
     assert got[0].role == MessageRole.SYSTEM
@@ -87,9 +87,9 @@ async def test_flushed_messages_become_memories_recalled_elsewhere(
 
 
 async def test_nothing_reaches_memora_before_a_flush_without_eager(
-    memora: Memora, tenant: Tenant
+    memora: Memora, tenant: Tenant, llama_memory: Callable[..., Memory]
 ) -> None:
-    memory = Memory.from_defaults(session_id="lazy", memory_blocks=[_block(memora, tenant)])
+    memory = llama_memory(session_id="lazy", memory_blocks=[_block(memora, tenant)])
     for message in TURNS:
         await memory.aput(message)
     await memory.aget()
@@ -97,9 +97,9 @@ async def test_nothing_reaches_memora_before_a_flush_without_eager(
 
 
 async def test_eager_block_saves_every_turn_once(
-    memora: Memora, tenant: Tenant, script: FactScript
+    memora: Memora, tenant: Tenant, script: FactScript, llama_memory: Callable[..., Memory]
 ) -> None:
-    memory = Memory.from_defaults(
+    memory = llama_memory(
         session_id="eager-1",
         token_limit=60,
         chat_history_token_ratio=0.5,
@@ -132,9 +132,11 @@ async def test_eager_block_saves_every_turn_once(
     assert [m.content for m in stored.messages][-2:] == [TURNS[3].content, "Any dessert ideas?"]
 
 
-def test_sync_memory_get_and_the_block_needs_an_interaction(memora: Memora, tenant: Tenant) -> None:
+def test_sync_memory_get_and_the_block_needs_an_interaction(
+    memora: Memora, tenant: Tenant, llama_memory: Callable[..., Memory]
+) -> None:
     block = _block(memora, tenant, interaction_id="fixed-1", eager=True)
-    memory = Memory.from_defaults(session_id="ignored", memory_blocks=[block])
+    memory = llama_memory(session_id="ignored", memory_blocks=[block])
     memory.put(TURNS[0])
     memory.get()  # LlamaIndex's sync wrapper runs the async block
     assert memory.get_all()[0].content == TURNS[0].content

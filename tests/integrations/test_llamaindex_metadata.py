@@ -8,7 +8,7 @@ memories), so no model call is scripted on Memora's side.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -113,7 +113,7 @@ async def test_memory_saves_metadata_and_recalls_only_what_the_filters_allow(
 
 
 async def test_memory_block_filters_with_not_and_saves_metadata(
-    memora: Memora, tenant: Tenant
+    memora: Memora, tenant: Tenant, llama_memory: Callable[..., Memory]
 ) -> None:
     await _seed_sales(memora, tenant, 5)
     not_sales = MetadataFilters(
@@ -128,7 +128,7 @@ async def test_memory_block_filters_with_not_and_saves_metadata(
         filters=not_sales,
         metadata={"channel": "web", "tags": ["chat", "eu"]},
     )
-    memory = Memory.from_defaults(session_id="web-1", memory_blocks=[block])
+    memory = llama_memory(session_id="web-1", memory_blocks=[block])
     await memory.aput(ChatMessage(role="user", content="I prefer cast iron cooking pans."))
     await memory.aput(ChatMessage(role="assistant", content="Noted, cast iron it is."))
     await memory.aget()  # eager: saves the window
@@ -141,7 +141,7 @@ async def test_memory_block_filters_with_not_and_saves_metadata(
     ]
     assert web[0].metadata == {"channel": "web", "tags": ["chat", "eu"]}
 
-    other = Memory.from_defaults(session_id="web-2", memory_blocks=[block])
+    other = llama_memory(session_id="web-2", memory_blocks=[block])
     await other.aput(ChatMessage(role="user", content="Which cooking pans do I like?"))
     recalled = "\n".join(str(m.content) for m in await other.aget())
     assert "cast iron" in recalled

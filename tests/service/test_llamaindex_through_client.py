@@ -8,7 +8,7 @@ The server runs in raw mode (no model): every saved message is stored verbatim a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from llama_index.core.base.llms.types import ChatMessage, MessageRole
@@ -70,7 +70,9 @@ def test_memory_saves_turns_and_recalls_them_in_another_session(
         sync_client.delete_user(ORG_A, user)
 
 
-async def test_block_in_a_llama_index_memory_through_the_async_client(served: Served) -> None:
+async def test_block_in_a_llama_index_memory_through_the_async_client(
+    served: Served, llama_memory: Callable[..., Memory]
+) -> None:
     user = "li-block"
     async with MemoraClient(served.url, served.keys.org_a) as memora:
 
@@ -85,12 +87,12 @@ async def test_block_in_a_llama_index_memory_through_the_async_client(served: Se
             )
 
         try:
-            memory = Memory.from_defaults(session_id="li-b1", memory_blocks=[block()])
+            memory = llama_memory(session_id="li-b1", memory_blocks=[block()])
             await memory.aput(ChatMessage(role="user", content="My sister lives in Lisbon."))
             await memory.aget()  # eager: the read saves the live window
             stored = await memora.get_interaction(ORG_A, user, "li-b1")
             assert [m.content for m in stored.messages] == ["My sister lives in Lisbon."]
-            fresh = Memory.from_defaults(session_id="li-b2", memory_blocks=[block()])
+            fresh = llama_memory(session_id="li-b2", memory_blocks=[block()])
             await fresh.aput(ChatMessage(role="user", content="Where does my sister live?"))
             got = await fresh.aget()
             assert "My sister lives in Lisbon." in (got[0].content or "")
@@ -174,7 +176,7 @@ async def test_llama_tool_spec_filter_and_metadata(served: Served, user: str) ->
 
 
 async def test_block_filters_and_metadata_through_the_async_client(
-    served: Served, user: str
+    served: Served, user: str, llama_memory: Callable[..., Memory]
 ) -> None:
     async with MemoraClient(served.url, served.keys.org_a) as memora:
         block = MemoraMemoryBlock(
@@ -186,7 +188,7 @@ async def test_block_filters_and_metadata_through_the_async_client(
             filters={"topic": "food"},
             metadata={"channel": "block"},
         )
-        memory = Memory.from_defaults(session_id="li-filtered-block", memory_blocks=[block])
+        memory = llama_memory(session_id="li-filtered-block", memory_blocks=[block])
         await memory.aput(ChatMessage(role="user", content="Any allergies or breakfast habits?"))
         system = (await memory.aget())[0].content or ""
         assert "I eat porridge for breakfast" in system
