@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 import json
 import re
+import threading
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -184,6 +186,10 @@ def test_langchain_and_langgraph_examples_run_as_written(
             namespace["memora"].close()
 
 
+def _aiosqlite_workers() -> int:
+    return sum("_connection_worker_thread" in t.name for t in threading.enumerate())
+
+
 def test_llamaindex_examples_run_as_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -201,6 +207,15 @@ def test_llamaindex_examples_run_as_written(
         stored = namespace["memory"].get_all()
         assert stored[0].content == "I'm allergic to peanuts."
         _run_sync(_block("MemoraMemoryBlock(memora"), namespace)
+        workers_before = _aiosqlite_workers()
+        _run_sync(_block("async_engine=engine"), namespace)
+        saved = namespace["memora"].get_interaction("acme", "jake", "chat-2")
+        assert [m.content for m in saved.messages] == ["I moved to Porto last spring."]
+        for _ in range(200):  # the disposed connection's worker thread is ending
+            if _aiosqlite_workers() <= workers_before:
+                break
+            time.sleep(0.01)
+        assert _aiosqlite_workers() == workers_before
         _run_sync(_block("MemoraToolSpec(memora"), namespace)
         assert [t.metadata.name for t in namespace["tools"]] == [
             "search_memories",
